@@ -12,7 +12,6 @@ extension MetricSample {
             guard values.count + count <= reader.limits.maxListCount else {
                 throw .countTooLarge(UInt64(values.count + count), limit: reader.limits.maxListCount)
             }
-            values.reserveCapacity(values.count + count)
             for offset in 0..<count {
                 let (id, overflow) = firstID.addingReportingOverflow(UInt32(offset))
                 guard !overflow, let scale = metrics.scale(of: id) else { throw .unknownMetric(UInt64(firstID) + UInt64(offset)) }
