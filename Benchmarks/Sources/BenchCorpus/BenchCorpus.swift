@@ -1,6 +1,7 @@
 import DVICProtocol
 
-/// Deterministic, realistic inputs: demo log lines of about 80 characters and the 20
+/// Deterministic, realistic inputs: demo log lines of about 80 characters (each
+/// carrying three or four measured numbers, the hard part to compress) and the 20
 /// metrics an agent reports each second, walking the way real machines do.
 ///
 /// The line templates are written apart from `Spec/dictionaries/1.txt` (they share
@@ -52,21 +53,21 @@ public enum BenchCorpus {
             let line: String
             switch random.int(0...9) {
             case 0, 1, 2:
-                line = "frame \(frame) done: \(fixed(random.double(8...40), 1)) ms, pipeline fps \(fixed(random.double(20...31), 1)), backlog \(random.int(0...6))"
+                line = "frame \(frame) rendered and encoded: \(fixed(random.double(8...40), 1)) ms total, pipeline fps \(fixed(random.double(20...31), 1)), backlog \(random.int(0...6)) frames"
             case 3:
-                line = "tracker saw \(random.int(0...7)) people, nearest at \(fixed(random.double(0.4...4.5), 2)) m, gesture=\(random.pick(["wave", "none", "point", "swipe"]))"
+                line = "person tracker update: \(random.int(0...7)) people in view, nearest at \(fixed(random.double(0.4...4.5), 2)) m, gesture=\(random.pick(["wave", "none", "point", "swipe"]))"
             case 4:
-                line = "env probe #\(random.int(1...12)) reports \(fixed(random.double(18...31), 1)) degC, rel. humidity \(fixed(random.double(25...60), 1))%, co2 \(random.int(400...1400)) ppm"
+                line = "environment probe #\(random.int(1...12)) reports \(fixed(random.double(18...31), 1)) degC, relative humidity \(fixed(random.double(25...60), 1))%, co2 \(random.int(400...1400)) ppm"
             case 5:
-                line = "pushed telemetry for \(random.pick(rooms))/kiosk-\(random.int(1...30)) (\(random.int(120...900)) bytes), broker ack after \(random.int(2...80)) ms"
+                line = "pushed telemetry for \(random.pick(rooms))/kiosk-\(random.int(1...30)) (\(random.int(120...900)) bytes), broker acknowledged after \(random.int(2...80)) ms"
             case 6:
-                line = "yolo pass on batch \(random.int(1...99_999)): \(fixed(random.double(11...60), 1)) ms, vram \(random.int(900...3900)) MiB, util \(random.int(20...99))%"
+                line = "object detection pass on batch \(random.int(1...99_999)): \(fixed(random.double(11...60), 1)) ms, vram \(random.int(900...3900)) MiB in use, gpu util \(random.int(20...99))%"
             case 7:
-                line = "visitor touched panel \(random.int(1...6)) at (\(random.int(0...1919)), \(random.int(0...1079))); entering \(random.pick(modes)) mode"
+                line = "visitor touched interactive panel \(random.int(1...6)) at (\(random.int(0...1919)), \(random.int(0...1079))); entering \(random.pick(modes)) mode now"
             case 8:
-                line = "arm joint \(random.int(1...6)) target \(fixed(random.double(-180...180), 2)) deg reached in \(random.int(80...900)) ms, torque \(fixed(random.double(0...4), 2)) Nm"
+                line = "robot arm joint \(random.int(1...6)) reached target \(fixed(random.double(-180...180), 2)) deg in \(random.int(80...900)) ms, measured torque \(fixed(random.double(0...4), 2)) Nm"
             default:
-                line = "served GET /scene/\(random.int(1...40))/state -> 200 (\(random.int(200...9000)) B) in \(fixed(random.double(0.3...25), 2)) ms"
+                line = "served GET /scene/\(random.int(1...40))/state with status 200 (\(random.int(200...9000)) B) in \(fixed(random.double(0.3...25), 2)) ms to kiosk browser"
             }
             lines.append(line)
         }
