@@ -153,6 +153,31 @@ let oldHour = 3600 * (results["sample20_previous_bytes"]! + 2 * oldPerLine)
 results["node_hour_bytes_previous"] = oldHour
 print(String(format: "| previous JSON | %.0f | | |", oldHour))
 
+// Decode throughput without the malloc interposer that ProtocolBenchmarks links (it
+// adds a header and a counter to every allocation, and a batch allocates per line).
+print("\n## Decoding 100-line batches (uncompressed frames), one core\n")
+do {
+    var encoder = try! FrameEncoder(compression: nil)
+    let frame = try! encoder.encode([.logBatch(LogBatch(streamID: 1, firstSeq: 1, records: BenchCorpus.records(Array(lines.prefix(100)))))])
+    var runs: [Double] = []
+    for _ in 0..<9 {
+        var decoder = FrameDecoder()
+        let iterations = 20_000
+        let elapsed = clock.measure {
+            for _ in 0..<iterations {
+                var buffer = frame
+                _ = try! decoder.decodeFrame(&buffer)
+            }
+        }
+        let seconds = micros(elapsed) / 1e6
+        runs.append(Double(frame.readableBytes) * Double(iterations) / seconds / 1e9)
+    }
+    runs.sort()
+    results["decode_batch100_gb_per_s_median"] = runs[runs.count / 2]
+    results["decode_batch100_gb_per_s_best"] = runs.last!
+    print(String(format: "- %d-byte frame: %.2f GB/s median of 9 runs, %.2f best", frame.readableBytes, runs[runs.count / 2], runs.last!))
+}
+
 if CommandLine.arguments.count > 1 {
     let json = "{" + results.keys.sorted().map { "\"\($0)\": \(String(format: "%.3f", results[$0]!))" }.joined(separator: ", ") + "}\n"
     let path = CommandLine.arguments[1]
