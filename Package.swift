@@ -16,10 +16,24 @@ let package = Package(
         .library(name: "DVICCompression", targets: ["DVICCompression"]),
         .library(name: "DVICLogFormat", targets: ["DVICLogFormat"]),
         .library(name: "DVICLog", targets: ["DVICLog"]),
+        .library(name: "DVICStore", targets: ["DVICStore"]),
+        .library(name: "DVICServerCore", targets: ["DVICServerCore"]),
+        .library(name: "DVICServer", targets: ["DVICServer"]),
+        .library(name: "DVICTesting", targets: ["DVICTesting"]),
+        .executable(name: "dvic-server", targets: ["dvic-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The system's libz (Debian: zlib1g-dev); no vendored copy.
@@ -56,6 +70,81 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Debian's libsqlite3 (3.40, with FTS5); wrapped by hand in DVICStore.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "DVICStore",
+            dependencies: [
+                "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The server's actors: value-type cores and their shells, no HTTP.
+        .target(
+            name: "DVICServerCore",
+            dependencies: [
+                "DVICProtocol",
+                "DVICStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP, WebSocket endpoints, Prometheus: Hummingbird around the actors.
+        .target(
+            name: "DVICServer",
+            dependencies: [
+                "DVICProtocol",
+                "DVICLogFormat",
+                "DVICStore",
+                "DVICServerCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dvic-server",
+            dependencies: [
+                "DVICServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Simulated agents and a server on port 0, for tests and the load test.
+        .target(
+            name: "DVICTesting",
+            dependencies: [
+                "DVICProtocol",
+                "DVICServer",
+                "DVICServerCore",
+                "DVICStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // libFuzzer entry point over the frame decoder; `tools/fuzz` builds it with
         // `--sanitize=fuzzer`. In an ordinary build it is an inert executable, which
         // keeps it compiling with the rest of the package.
@@ -75,6 +164,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DVICStoreTests",
+            dependencies: ["DVICStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DVICServerTests",
+            dependencies: [
+                "DVICProtocol",
+                "DVICStore",
+                "DVICServerCore",
+                "DVICServer",
+                "DVICTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

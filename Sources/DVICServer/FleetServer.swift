@@ -1,0 +1,167 @@
+public import DVICServerCore
+public import DVICStore
+public import Hummingbird
+public import HummingbirdWebSocket
+public import Logging
+public import ServiceLifecycle
+internal import NIOCore
+internal import DVICProtocol
+internal import Prometheus
+internal import UnixSignals
+internal import Foundation
+import Synchronization
+
+/// One `dvic-server`: the store, the actors, and the HTTP and WebSocket endpoints
+/// around them, run as one `ServiceGroup` so that a graceful shutdown stops intake
+/// first and flushes every buffered write before the store closes.
+public final class FleetServer: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: ServerConfiguration
+    public let clock: FleetClock
+    public let logger: Logger
+    public let store: any FleetStore
+    public let hub: StreamHub
+    public let links: LinkDirectory
+    public let registry: NodeRegistry
+    public let metrics: MetricStore
+    public let logs: LogRouter
+    public let commands: CommandDispatcher
+    public let auth: AuthService
+    public let audit: AuditLog
+    public let serverMetrics = ServerMetrics()
+    /// Last keepalive sequence number and uptime per device, to drop resent keepalives.
+    let deviceSequences = Mutex<[String: (seq: UInt64, uptime: UInt64)]>([:])
+
+    public init(configuration: ServerConfiguration, store: any FleetStore, clock: FleetClock = .system, logger: Logger) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.store = store
+        let hub = StreamHub()
+        let links = LinkDirectory()
+        let audit = AuditLog(store: store, clock: clock, logger: logger)
+        let registry = NodeRegistry(store: store, hub: hub, links: links, clock: clock, agentTimeoutMs: Int64(configuration.agentTimeoutSeconds) * 1000, logger: logger)
+        self.hub = hub
+        self.links = links
+        self.audit = audit
+        self.registry = registry
+        self.metrics = MetricStore(store: store, hub: hub, clock: clock, windowSamples: configuration.metricWindowSamples, logger: logger)
+        self.logs = LogRouter(store: store, hub: hub, links: links, clock: clock, retentionDays: configuration.logRetentionDays, logger: logger)
+        self.commands = CommandDispatcher(registry: registry, links: links, hub: hub, store: store, audit: audit, clock: clock, logger: logger)
+        self.auth = AuthService(store: store, clock: clock, bcryptCost: configuration.bcryptCost, logger: logger)
+    }
+
+    /// Opens the store named by the configuration (creating the data directory).
+    public static func openStore(_ configuration: ServerConfiguration) async throws -> any FleetStore {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        return try await FleetStoreFactory.open(databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
+    }
+
+    /// Loads the registry and creates the admin on first start; returns a generated
+    /// admin password (to print once), if one was generated.
+    public func prepare() async throws -> String? {
+        try await registry.load()
+        return try await auth.bootstrapAdmin(password: configuration.adminPassword)
+    }
+
+    /// The HTTP application; `onRunning` hears the bound port (useful with port 0).
+    public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = makeRouter()
+        let agentConnection = AgentConnection(server: self)
+        let streamConnection = StreamConnection(server: self)
+        let allowedOrigins = configuration.allowedOrigins
+        let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: configuration.limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)))
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: wsConfiguration) { request, channel, logger in
+                switch (request.path ?? "").split(separator: "?").first {
+                case "/v1/agent":
+                    return .upgrade([:]) { inbound, outbound, context in
+                        try await agentConnection.handle(inbound: inbound, outbound: outbound, logger: context.logger)
+                    }
+                case "/v1/stream":
+                    guard Self.originAllowed(request.headerFields[.origin], host: request.authority, allowed: allowedOrigins) else {
+                        logger.warning("refused a stream upgrade from a foreign origin", metadata: ["origin": "\(request.headerFields[.origin] ?? "")"])
+                        return .dontUpgrade
+                    }
+                    return .upgrade([:]) { inbound, outbound, context in
+                        try await streamConnection.handle(inbound: inbound, outbound: outbound, logger: context.logger)
+                    }
+                default:
+                    return .dontUpgrade
+                }
+            },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dvic-server"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// Browsers send `Origin`; only the server's own address (or a configured one) may
+    /// open a stream, so another site cannot ride a viewer's session. The CLI sends none.
+    static func originAllowed(_ origin: String?, host: String?, allowed: [String]) -> Bool {
+        guard let origin, !origin.isEmpty else { return true }
+        if allowed.contains("*") || allowed.contains(origin) { return true }
+        guard let host else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
+    }
+
+    /// The long-lived parts, in start order (they stop in reverse order).
+    public func services(application: some ApplicationProtocol) -> [any Service] {
+        [StoreService(store: store), registry, metrics, logs, commands, FleetGaugeService(server: self), application]
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let application = makeApplication(onRunning: onRunning)
+        let group = ServiceGroup(configuration: .init(
+            services: services(application: application).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs the store for the server's lifetime and closes it last.
+struct StoreService: Service {
+    let store: any FleetStore
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            do throws(StoreError) {
+                try await store.run()
+            } catch where error.code == .cancelled {
+                // Cancelled by the shutdown: expected.
+            }
+        }
+        await store.close()
+    }
+}
+
+/// Refreshes the per-node Prometheus gauges every few seconds.
+struct FleetGaugeService: Service {
+    let server: FleetServer
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await server.refreshGauges()
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+}
+
+extension FleetServer {
+    func refreshGauges() async {
+        var fleet: [(id: String, name: String, up: Bool, values: [String: Double])] = []
+        for node in await registry.nodes() {
+            let values = await metrics.latest(nodeID: node.id)?.values ?? [:]
+            fleet.append((node.id, node.name, node.state == .online, values))
+        }
+        serverMetrics.updateFleet(fleet)
+        serverMetrics.logRowsStored.set(Double(await logs.rowsStored))
+        serverMetrics.logDuplicatesDropped.set(Double(await logs.duplicatesDropped))
+        serverMetrics.ingestLagSeconds.set(Double(await logs.lastIngestLagMs) / 1000)
+        serverMetrics.dbBatchSeconds.set(Double(await logs.lastWriteMs) / 1000)
+    }
+}

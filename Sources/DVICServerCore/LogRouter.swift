@@ -1,0 +1,166 @@
+public import DVICProtocol
+public import DVICStore
+public import Logging
+public import ServiceLifecycle
+
+/// Stores log batches from every connection in large transactions, acknowledges each
+/// batch to its agent only after the transaction committed, drops replays, fans
+/// stored entries out to the live stream, searches, and applies retention.
+public actor LogRouter: Service {
+    private var core = LogRouterCore()
+    private let store: any FleetStore
+    private let hub: StreamHub
+    private let links: LinkDirectory
+    private let clock: FleetClock
+    private let logger: Logger
+    /// How long rows may wait for companions before a write.
+    private let flushInterval: Duration
+    /// A write starts at once when this many rows are waiting.
+    private let flushRows: Int
+    private let retentionMs: Int64
+    private var flushing = false
+    private var tagsByNode: [String: [String]] = [:]
+    private var learnedNodes: Set<String> = []
+
+    public private(set) var rowsStored = 0
+    public private(set) var batchesWritten = 0
+    /// Milliseconds the last write's transaction took (for /metrics).
+    public private(set) var lastWriteMs: Int64 = 0
+    /// Newest record timestamp minus now at its commit (for /metrics), ms.
+    public private(set) var lastIngestLagMs: Int64 = 0
+
+    public init(
+        store: any FleetStore, hub: StreamHub, links: LinkDirectory, clock: FleetClock = .system,
+        flushInterval: Duration = .milliseconds(25), flushRows: Int = 5000, retentionDays: Int = 30, logger: Logger
+    ) {
+        self.store = store
+        self.hub = hub
+        self.links = links
+        self.clock = clock
+        self.flushInterval = flushInterval
+        self.flushRows = flushRows
+        self.retentionMs = Int64(retentionDays) * 86_400_000
+        self.logger = logger
+    }
+
+    public var duplicatesDropped: Int { core.duplicatesDropped }
+    public var pendingRows: Int { core.pendingCount }
+
+    /// Resume points of a node, learned from the store, for its `welcome`.
+    public func resumePoints(nodeID: String) async throws(StoreError) -> [ResumePoint] {
+        let points = try await store.resumePoints(nodeID: nodeID)
+        for (key, seq) in points {
+            core.learnDurable(.init(nodeID: nodeID, streamKey: key), seq: UInt64(max(0, seq)))
+        }
+        return points.sorted { $0.key < $1.key }.map { ResumePoint(key: $0.key, lastSeq: UInt64(max(0, $0.value))) }
+    }
+
+    public func openStream(nodeID: String, _ open: LogStreamOpen) async {
+        var metadata: [String: String] = [:]
+        if open.source == .demo {
+            metadata = ["pid": "\(open.pid)", "exe": open.exe, "argv": open.argv.joined(separator: " "), "user": open.user, "started": "\(open.started)"]
+        }
+        if !open.container.isEmpty { metadata["container"] = open.container }
+        let record = LogStreamRecord(nodeID: nodeID, key: open.key, source: Int(open.source.rawValue), name: open.name, path: open.path, metadata: metadata, openedAt: clock.now())
+        do {
+            try await store.upsertLogStream(record)
+        } catch {
+            logger.warning("could not record log stream", metadata: ["node": "\(nodeID)", "error": "\(error)"])
+        }
+    }
+
+    /// Appends records to a stream the server numbers itself (a device's keepalive
+    /// logs), continuing after what is stored.
+    public func append(nodeID: String, nodeTags: [String], open: LogStreamOpen, records: [LogRecord]) async {
+        guard !records.isEmpty else { return }
+        if !learnedNodes.contains(nodeID) {
+            _ = try? await resumePoints(nodeID: nodeID)
+            learnedNodes.insert(nodeID)
+            await openStream(nodeID: nodeID, open)
+        }
+        let first = core.nextSeq(.init(nodeID: nodeID, streamKey: open.key))
+        await ingest(nodeID: nodeID, nodeTags: nodeTags, sessionID: "", streamID: open.streamID, streamKey: open.key, batch: LogBatch(streamID: open.streamID, firstSeq: first, records: records))
+    }
+
+    /// Takes a batch; its ack follows the commit of the write that holds it.
+    public func ingest(nodeID: String, nodeTags: [String], sessionID: String, streamID: UInt32, streamKey: String, batch: LogBatch) async {
+        tagsByNode[nodeID] = nodeTags
+        let directives = core.ingest(nodeID: nodeID, sessionID: sessionID, streamID: streamID, streamKey: streamKey, batch: batch)
+        await apply(directives)
+        if core.pendingCount >= flushRows { await flush() }
+    }
+
+    /// Writes what is pending in one transaction (one writer at a time: group commit).
+    public func flush() async {
+        guard !flushing, core.pendingCount > 0 else { return }
+        flushing = true
+        defer { flushing = false }
+        while core.pendingCount > 0 {
+            let (rows, acks) = core.takePending()
+            let started = clock.now()
+            do {
+                let storeRows = rows.map {
+                    LogRow(nodeID: $0.nodeID, streamKey: $0.streamKey, seq: Int64($0.seq), timestamp: $0.timestamp, level: Int($0.severity.rawValue), text: $0.text)
+                }
+                _ = try await store.appendLogs(storeRows)
+                let now = clock.now()
+                lastWriteMs = now - started
+                if let newest = rows.map(\.timestamp).max() { lastIngestLagMs = now - newest }
+                rowsStored += rows.count
+                batchesWritten += 1
+                await apply(core.committed(rows: rows, acks: acks))
+            } catch {
+                core.failed(rows: rows, acks: acks)
+                logger.error("log write failed; will retry", metadata: ["rows": "\(rows.count)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    public func search(_ query: LogQuery) async throws(StoreError) -> [LogRow] {
+        await flush()
+        return try await store.searchLogs(query)
+    }
+
+    public func forget(nodeID: String) {
+        core.forget(nodeID: nodeID)
+    }
+
+    public func run() async throws {
+        var ticks = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: flushInterval)
+            await flush()
+            ticks += 1
+            if ticks % 144_000 == 1 {
+                _ = try? await store.pruneLogs(olderThan: clock.now() - retentionMs)
+            }
+        }
+        // Graceful shutdown: every buffered row is written before the store closes.
+        await flush()
+    }
+
+    private func apply(_ directives: [LogRouterCore.Directive]) async {
+        // One send per session, however many streams it acked.
+        var ackMessages: [LinkKey: [Message]] = [:]
+        for directive in directives {
+            switch directive {
+            case .ack(let target):
+                ackMessages[LinkKey(nodeID: target.nodeID, sessionID: target.sessionID), default: []]
+                    .append(.logAck(LogAck(streamID: target.streamID, seq: target.seq)))
+            case .fanOut(let nodeID, let streamKey, let entries):
+                await hub.publish(StreamEvent(
+                    kind: .logs, nodeID: nodeID, nodeTags: tagsByNode[nodeID] ?? [],
+                    message: .logEntries(LogEntries(nodeID: nodeID, streamKey: streamKey, entries: entries))))
+            }
+        }
+        for (key, acks) in ackMessages {
+            links.send(nodeID: key.nodeID, sessionID: key.sessionID, acks)
+        }
+    }
+
+    private struct LinkKey: Hashable {
+        var nodeID: String
+        var sessionID: String
+    }
+}

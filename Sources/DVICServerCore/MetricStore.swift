@@ -1,0 +1,105 @@
+public import DVICProtocol
+public import DVICStore
+public import Logging
+public import ServiceLifecycle
+
+/// Metrics of every node: a live window in memory at full resolution, and roll-ups
+/// (10 s and 5 min by default, min/avg/max) persisted for history.
+public actor MetricStore: Service {
+    public struct Retention: Sendable {
+        /// Seconds of roll-ups kept per resolution.
+        public var seconds: [Int: Int64]
+        public init(seconds: [Int: Int64] = [10: 2 * 86_400, 300: 90 * 86_400]) {
+            self.seconds = seconds
+        }
+    }
+
+    private var core: MetricStoreCore
+    private let store: any FleetStore
+    private let hub: StreamHub
+    private let clock: FleetClock
+    private let logger: Logger
+    private let retention: Retention
+    private var finished: [MetricStoreCore.Rollup] = []
+    public private(set) var samplesRecorded = 0
+
+    public init(store: any FleetStore, hub: StreamHub, clock: FleetClock = .system, windowSamples: Int = 300, retention: Retention = .init(), logger: Logger) {
+        self.core = MetricStoreCore(capacity: windowSamples)
+        self.store = store
+        self.hub = hub
+        self.clock = clock
+        self.retention = retention
+        self.logger = logger
+    }
+
+    /// Records one sample of named values and publishes it live.
+    public func record(nodeID: String, nodeTags: [String], timestamp: Int64, values: [(name: String, value: Double)]) async {
+        finished += core.record(nodeID: nodeID, timestamp: timestamp, values: values)
+        samplesRecorded += 1
+        let points = values.filter { $0.value.isFinite }.map { MetricPoint(name: $0.name, timestamp: timestamp, value: $0.value) }
+        guard !points.isEmpty else { return }
+        await hub.publish(StreamEvent(kind: .metrics, nodeID: nodeID, nodeTags: nodeTags, message: .metricPoints(MetricPoints(nodeID: nodeID, points: points))))
+    }
+
+    public func latest(nodeID: String) -> (time: Int64, values: [String: Double])? { core.latest(nodeID: nodeID) }
+
+    public func names(nodeID: String) async -> [String] {
+        let stored = (try? await store.metricNames(nodeID: nodeID)) ?? []
+        return Array(Set(stored).union(core.names(nodeID: nodeID))).sorted()
+    }
+
+    /// Points of one metric between `since` and `until` (ms), averaged into `step` ms
+    /// buckets: from the live window when it covers the range, else from roll-ups.
+    public func query(nodeID: String, name: String, since: Int64, until: Int64, step: Int64) async throws(StoreError) -> [(Int64, Double)] {
+        if let start = core.windowStart(nodeID: nodeID), since >= start, step < 10_000 {
+            return MetricStoreCore.downsample(core.window(nodeID: nodeID, name: name, since: since, until: until), step: step)
+        }
+        // The finest roll-up that keeps a long range to a few thousand buckets.
+        let resolution = until - since > 2 * 86_400_000 || step >= 300_000 ? 300 : 10
+        await flush()
+        var points = try await store.rollups(nodeID: nodeID, name: name, resolution: resolution, since: since, until: until)
+            .map { ($0.bucket, $0.count == 0 ? 0 : $0.sum / Double($0.count)) }
+        // The bucket still filling is not stored yet; the window has it.
+        let lastStored = points.last?.0 ?? since
+        points += core.window(nodeID: nodeID, name: name, since: lastStored + Int64(resolution) * 1000, until: until)
+        return MetricStoreCore.downsample(points, step: max(step, Int64(resolution) * 1000))
+    }
+
+    public func forget(nodeID: String) {
+        core.remove(nodeID: nodeID)
+    }
+
+    /// Persists finished roll-ups every few seconds and applies retention hourly.
+    public func run() async throws {
+        var ticks = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(5))
+            await flush()
+            ticks += 1
+            if ticks % 720 == 1 { await prune() }
+        }
+        finished += core.partialRollups()
+        await flush()
+    }
+
+    public func flush() async {
+        guard !finished.isEmpty else { return }
+        let rows = finished.map {
+            RollupRow(nodeID: $0.nodeID, name: $0.name, resolution: $0.resolution, bucket: $0.bucket, min: $0.min, max: $0.max, sum: $0.sum, count: $0.count)
+        }
+        finished = []
+        do {
+            try await store.writeRollups(rows)
+        } catch {
+            logger.error("could not persist metric roll-ups; will retry", metadata: ["error": "\(error)", "rows": "\(rows.count)"])
+            finished = rows.map { .init(nodeID: $0.nodeID, name: $0.name, resolution: $0.resolution, bucket: $0.bucket, min: $0.min, max: $0.max, sum: $0.sum, count: $0.count) } + finished
+        }
+    }
+
+    private func prune() async {
+        let now = clock.now()
+        for (resolution, seconds) in retention.seconds {
+            _ = try? await store.pruneRollups(resolution: resolution, olderThan: now - seconds * 1000)
+        }
+    }
+}

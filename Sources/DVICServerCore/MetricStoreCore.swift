@@ -1,0 +1,172 @@
+/// The metric store's logic with no I/O: a recent window per node at full resolution,
+/// kept compact, and roll-up buckets that are handed out for persisting once finished.
+///
+/// Memory: a node's samples share one ring of timestamps and each metric keeps a ring
+/// of `Float` aligned with it, so a point costs 4 bytes plus its share of 8 — about
+/// 26 KB per node for 20 metrics over the default 300 samples.
+public struct MetricStoreCore: Sendable {
+    /// A finished (or, on shutdown, partial) roll-up bucket.
+    public struct Rollup: Sendable, Hashable {
+        public var nodeID: String
+        public var name: String
+        /// Bucket width in seconds.
+        public var resolution: Int
+        /// Bucket start, ms since the epoch.
+        public var bucket: Int64
+        public var min: Double
+        public var max: Double
+        public var sum: Double
+        public var count: Int64
+
+        public var average: Double { count == 0 ? 0 : sum / Double(count) }
+    }
+
+    struct Accumulator: Sendable {
+        var bucket: Int64
+        var min: Double
+        var max: Double
+        var sum: Double
+        var count: Int64
+    }
+
+    struct NodeWindow: Sendable {
+        var times: [Int64]
+        var series: [String: [Float]] = [:]
+        /// Index of the newest sample; -1 before the first.
+        var head = -1
+        var count = 0
+        var accumulators: [String: [Accumulator?]] = [:]
+        var latest: [String: Double] = [:]
+        var latestTime: Int64 = 0
+
+        init(capacity: Int) {
+            times = Array(repeating: 0, count: capacity)
+        }
+    }
+
+    public let capacity: Int
+    /// Roll-up widths in seconds, finest first.
+    public let resolutions: [Int]
+    private var windows: [String: NodeWindow] = [:]
+
+    public init(capacity: Int = 300, resolutions: [Int] = [10, 300]) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        self.resolutions = resolutions
+    }
+
+    /// Adds one sample of a node; returns the roll-up buckets it finished.
+    public mutating func record(nodeID: String, timestamp: Int64, values: [(name: String, value: Double)]) -> [Rollup] {
+        var window = windows[nodeID] ?? NodeWindow(capacity: capacity)
+        windows[nodeID] = nil  // keep the window uniquely referenced while mutating it
+        defer { windows[nodeID] = window }
+        var finished: [Rollup] = []
+        window.head = (window.head + 1) % capacity
+        window.count = min(window.count + 1, capacity)
+        window.times[window.head] = timestamp
+        for name in window.series.keys {
+            window.series[name]![window.head] = .nan
+        }
+        window.latestTime = max(window.latestTime, timestamp)
+        for (name, value) in values where value.isFinite {
+            if window.series[name] == nil {
+                window.series[name] = Array(repeating: .nan, count: capacity)
+            }
+            window.series[name]![window.head] = Float(value)
+            window.latest[name] = value
+            var accumulators = window.accumulators[name] ?? Array(repeating: nil, count: resolutions.count)
+            for (index, resolution) in resolutions.enumerated() {
+                let width = Int64(resolution) * 1000
+                let bucket = timestamp - ((timestamp % width) + width) % width
+                if var current = accumulators[index], current.bucket == bucket {
+                    current.min = Swift.min(current.min, value)
+                    current.max = Swift.max(current.max, value)
+                    current.sum += value
+                    current.count += 1
+                    accumulators[index] = current
+                } else {
+                    if let done = accumulators[index] {
+                        finished.append(Rollup(nodeID: nodeID, name: name, resolution: resolution, bucket: done.bucket, min: done.min, max: done.max, sum: done.sum, count: done.count))
+                    }
+                    accumulators[index] = Accumulator(bucket: bucket, min: value, max: value, sum: value, count: 1)
+                }
+            }
+            window.accumulators[name] = accumulators
+        }
+        return finished
+    }
+
+    /// Points of one metric still in the window, oldest first.
+    public func window(nodeID: String, name: String, since: Int64, until: Int64) -> [(Int64, Double)] {
+        guard let window = windows[nodeID], let series = window.series[name], window.count > 0 else { return [] }
+        var points: [(Int64, Double)] = []
+        points.reserveCapacity(window.count)
+        for offset in stride(from: window.count - 1, through: 0, by: -1) {
+            let index = (window.head - offset + capacity) % capacity
+            let time = window.times[index]
+            let value = series[index]
+            if time >= since && time <= until && !value.isNaN {
+                points.append((time, Double(value)))
+            }
+        }
+        return points
+    }
+
+    /// The oldest time the window still holds for a node.
+    public func windowStart(nodeID: String) -> Int64? {
+        guard let window = windows[nodeID], window.count > 0 else { return nil }
+        return window.times[(window.head - window.count + 1 + capacity) % capacity]
+    }
+
+    public func latest(nodeID: String) -> (time: Int64, values: [String: Double])? {
+        guard let window = windows[nodeID] else { return nil }
+        return (window.latestTime, window.latest)
+    }
+
+    public func names(nodeID: String) -> [String] {
+        windows[nodeID].map { $0.series.keys.sorted() } ?? []
+    }
+
+    public var nodeIDs: [String] { Array(windows.keys) }
+
+    /// Buckets still filling, so that a shutdown loses none (the store merges them
+    /// with the rest of the bucket written after a restart).
+    public func partialRollups() -> [Rollup] {
+        var rollups: [Rollup] = []
+        for (nodeID, window) in windows {
+            for (name, accumulators) in window.accumulators {
+                for (index, accumulator) in accumulators.enumerated() {
+                    guard let acc = accumulator else { continue }
+                    rollups.append(Rollup(nodeID: nodeID, name: name, resolution: resolutions[index], bucket: acc.bucket, min: acc.min, max: acc.max, sum: acc.sum, count: acc.count))
+                }
+            }
+        }
+        return rollups
+    }
+
+    public mutating func remove(nodeID: String) {
+        windows[nodeID] = nil
+    }
+
+    /// Averages points into buckets of `step` ms (keeps them as they are for step ≤ 0).
+    public static func downsample(_ points: [(Int64, Double)], step: Int64) -> [(Int64, Double)] {
+        guard step > 0 else { return points }
+        var result: [(Int64, Double)] = []
+        var bucket: Int64 = .min
+        var sum = 0.0
+        var count = 0.0
+        for (time, value) in points {
+            let start = time - ((time % step) + step) % step
+            if start != bucket {
+                if count > 0 { result.append((bucket, sum / count)) }
+                bucket = start
+                sum = 0
+                count = 0
+            }
+            sum += value
+            count += 1
+        }
+        if count > 0 { result.append((bucket, sum / count)) }
+        return result
+    }
+}

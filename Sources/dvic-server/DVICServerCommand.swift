@@ -1,0 +1,60 @@
+import ArgumentParser
+import DVICServer
+import Foundation
+import Logging
+
+/// `dvic-server`: flags and environment as in CONTRACT.md.
+@main
+struct DVICServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dvic-server",
+        abstract: "Watches and drives a lab's fleet of demo machines.",
+        version: FleetServer.version)
+
+    @Option(help: "Address to listen on.") var host = "0.0.0.0"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(name: .customLong("data"), help: "Data directory (the SQLite store lives here).") var data = "./dvic-data"
+    @Option(help: "Database URL: default the SQLite file in --data; postgres://user:pass@host:port/db for PostgreSQL.") var database: String?
+    @Flag(help: "Do not run the local agent inside the server.") var noLocalAgent = false
+    @Option(help: "TLS certificate (PEM).") var tlsCert: String?
+    @Option(help: "TLS private key (PEM).") var tlsKey: String?
+    @Option(help: "Seconds of silence before an agent is shown offline.") var agentTimeout = 30
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "dvic-server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.dataDirectory = data
+        configuration.databaseURL = database
+        configuration.tlsCertificate = tlsCert
+        configuration.tlsKey = tlsKey
+        configuration.agentTimeoutSeconds = agentTimeout
+        configuration.adminPassword = ProcessInfo.processInfo.environment["DVIC_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        if tlsCert != nil || tlsKey != nil {
+            throw ValidationError("TLS is not built into this version yet; put the server behind a TLS proxy (README, Server).")
+        }
+
+        let store = try await FleetServer.openStore(configuration)
+        let server = FleetServer(configuration: configuration, store: store, logger: logger)
+        let generated = try await server.prepare()
+        if !noLocalAgent {
+            logger.notice("the local agent is not part of this build yet (issue #4); the server runs without it")
+        }
+        let host = self.host
+        try await server.run { port in
+            let shown = host == "0.0.0.0" ? (ProcessInfo.processInfo.hostName) : host
+            print("dvic-server \(FleetServer.version) listening on \(host):\(port)")
+            print("Dashboard: http://\(shown):\(port)/")
+            if let generated {
+                // Printed once, on the first start only; it is stored only as a hash.
+                print("Admin login: admin / \(generated)")
+            } else {
+                print("Admin login: admin (password set earlier or from DVIC_ADMIN_PASSWORD)")
+            }
+            fflush(nil)
+        }
+    }
+}
