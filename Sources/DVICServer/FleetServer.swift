@@ -48,7 +48,9 @@ public final class FleetServer: Sendable {
         self.registry = registry
         self.metrics = MetricStore(store: store, hub: hub, clock: clock, windowSamples: configuration.metricWindowSamples, logger: logger)
         self.logs = LogRouter(store: store, hub: hub, links: links, clock: clock, retentionDays: configuration.logRetentionDays, logger: logger)
-        self.commands = CommandDispatcher(registry: registry, links: links, hub: hub, store: store, audit: audit, clock: clock, logger: logger)
+        self.commands = CommandDispatcher(
+            registry: registry, links: links, hub: hub, store: store, audit: audit, clock: clock,
+            graceMs: Int64(configuration.commandGraceMilliseconds), logger: logger)
         self.auth = AuthService(store: store, clock: clock, bcryptCost: configuration.bcryptCost, logger: logger)
     }
 
@@ -98,13 +100,24 @@ public final class FleetServer: Sendable {
         )
     }
 
-    /// Browsers send `Origin`; only the server's own address (or a configured one) may
-    /// open a stream, so another site cannot ride a viewer's session. The CLI sends none.
+    /// Browsers send `Origin`; only a page from the server's own address (or a
+    /// configured origin) may open a stream, so another site cannot ride a viewer's
+    /// session. Non-browser clients send none, or a `ws:` origin naming the host.
     static func originAllowed(_ origin: String?, host: String?, allowed: [String]) -> Bool {
         guard let origin, !origin.isEmpty else { return true }
         if allowed.contains("*") || allowed.contains(origin) { return true }
         guard let host else { return false }
-        return origin == "http://\(host)" || origin == "https://\(host)"
+        if origin == "http://\(host)" || origin == "https://\(host)" { return true }
+        // ws(s) origins come only from non-browser clients; compare host names.
+        for scheme in ["ws://", "wss://"] where origin.hasPrefix(scheme) {
+            return hostName(String(origin.dropFirst(scheme.count))) == hostName(host)
+        }
+        return false
+    }
+
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("[") { return String(authority.prefix { $0 != "]" }) + "]" }
+        return String(authority.prefix { $0 != ":" && $0 != "/" })
     }
 
     /// The long-lived parts, in start order (they stop in reverse order).

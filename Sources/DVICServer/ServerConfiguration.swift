@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     /// Samples per node and metric kept in memory at full resolution.
     public var metricWindowSamples: Int = 300
     public var logRetentionDays: Int = 30
+    /// How long past a command's timeout the server waits for a node's own answer
+    /// before it records the node as timed out.
+    public var commandGraceMilliseconds: Int = 5000
     /// bcrypt cost for passwords (tests lower it; every step doubles the time).
     public var bcryptCost: UInt8 = 10
     public var limits = Limits()

@@ -22,7 +22,7 @@ public final class ServerMetrics: Sendable {
     public let dbBatchSeconds: Gauge
     public let keepalives: Counter
     public let keepalivesRefused: Counter
-    private let nodeGauges = Mutex<[String: [Gauge]]>([:])
+    private let nodeGauges = Mutex<[String: [String: Gauge]]>([:])
 
     public init() {
         agentConnections = registry.makeGauge(name: "dvic_agent_connections", help: "Open agent WebSocket connections")
@@ -41,29 +41,36 @@ public final class ServerMetrics: Sendable {
         keepalivesRefused = registry.makeCounter(name: "dvic_keepalives_refused_total", help: "Device keepalives refused")
     }
 
-    /// Per-node gauges: up, CPU, memory, temperature. Gauges of nodes no longer
-    /// listed are removed, so a deleted node stops being exported.
+    /// Per-node gauges: up, CPU, memory, temperature. A gauge exists only while its
+    /// value is known (the exposition format has no "unknown"), and gauges of nodes no
+    /// longer listed are removed, so a deleted node stops being exported.
     public func updateFleet(_ nodes: [(id: String, name: String, up: Bool, values: [String: Double])]) {
         nodeGauges.withLock { gauges in
             var seen = Set<String>()
             for node in nodes {
                 seen.insert(node.id)
                 let labels = [("node", node.id), ("name", node.name)]
-                let set = gauges[node.id] ?? [
-                    registry.makeGauge(name: "dvic_node_up", labels: labels, help: "1 when the node is online"),
-                    registry.makeGauge(name: "dvic_node_cpu_percent", labels: labels, help: "CPU use, all cores"),
-                    registry.makeGauge(name: "dvic_node_memory_used_bytes", labels: labels, help: "Memory in use"),
-                    registry.makeGauge(name: "dvic_node_temperature_celsius", labels: labels, help: "Hottest temperature sensor"),
-                ]
-                gauges[node.id] = set
-                set[0].set(node.up ? 1.0 : 0.0)
-                set[1].set(node.values["cpu.total"] ?? .nan)
-                set[2].set(node.values["mem.used"] ?? .nan)
                 let temperatures = node.values.filter { $0.key.hasPrefix("temp.") || $0.key == "temp_c" }.map(\.value)
-                set[3].set(temperatures.max() ?? .nan)
+                let figures: [(String, String, Double?)] = [
+                    ("dvic_node_up", "1 when the node is online", node.up ? 1 : 0),
+                    ("dvic_node_cpu_percent", "CPU use, all cores", node.values["cpu.total"]),
+                    ("dvic_node_memory_used_bytes", "Memory in use", node.values["mem.used"]),
+                    ("dvic_node_temperature_celsius", "Hottest temperature sensor", temperatures.max()),
+                ]
+                var set = gauges[node.id] ?? [:]
+                for (name, help, value) in figures {
+                    if let value, value.isFinite {
+                        let gauge = set[name] ?? registry.makeGauge(name: name, labels: labels, help: help)
+                        gauge.set(value)
+                        set[name] = gauge
+                    } else if let gauge = set.removeValue(forKey: name) {
+                        registry.unregisterGauge(gauge)
+                    }
+                }
+                gauges[node.id] = set
             }
             for (id, set) in gauges where !seen.contains(id) {
-                set.forEach(registry.unregisterGauge)
+                set.values.forEach(registry.unregisterGauge)
                 gauges[id] = nil
             }
         }

@@ -39,8 +39,11 @@ public actor CommandDispatcher: Service {
     private var nextID: UInt64 = 0
     private let idPrefix: String
 
-    public init(registry: NodeRegistry, links: LinkDirectory, hub: StreamHub, store: any FleetStore, audit: AuditLog, clock: FleetClock = .system, logger: Logger) {
-        self.core = CommandDispatcherCore()
+    public init(
+        registry: NodeRegistry, links: LinkDirectory, hub: StreamHub, store: any FleetStore, audit: AuditLog,
+        clock: FleetClock = .system, graceMs: Int64 = 5000, logger: Logger
+    ) {
+        self.core = CommandDispatcherCore(graceMs: graceMs)
         self.registry = registry
         self.links = links
         self.hub = hub

@@ -22,11 +22,24 @@ public struct LogRouterCore: Sendable {
         public var streamID: UInt32
         public var streamKey: String
         public var seq: UInt64
+
+        public init(nodeID: String, sessionID: String, streamID: UInt32, streamKey: String, seq: UInt64) {
+            self.nodeID = nodeID
+            self.sessionID = sessionID
+            self.streamID = streamID
+            self.streamKey = streamKey
+            self.seq = seq
+        }
     }
 
     public struct StreamRef: Sendable, Hashable {
         public var nodeID: String
         public var streamKey: String
+
+        public init(nodeID: String, streamKey: String) {
+            self.nodeID = nodeID
+            self.streamKey = streamKey
+        }
     }
 
     public enum Directive: Sendable, Hashable {
