@@ -32,6 +32,7 @@ public final class FleetServer: Sendable {
     public let serverMetrics = ServerMetrics()
     /// Last keepalive sequence number and uptime per device, to drop resent keepalives.
     let deviceSequences = Mutex<[String: (seq: UInt64, uptime: UInt64)]>([:])
+    private let generatedPassword = Mutex<String?>(nil)
 
     public init(configuration: ServerConfiguration, store: any FleetStore, clock: FleetClock = .system, logger: Logger) {
         self.configuration = configuration
@@ -60,12 +61,16 @@ public final class FleetServer: Sendable {
         return try await FleetStoreFactory.open(databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
     }
 
-    /// Loads the registry and creates the admin on first start; returns a generated
-    /// admin password (to print once), if one was generated.
-    public func prepare() async throws -> String? {
+    /// Loads the registry and creates the admin on first start. Runs before the server
+    /// accepts connections (the store is already running then, which PostgreSQL needs).
+    public func prepare() async throws {
         try await registry.load()
-        return try await auth.bootstrapAdmin(password: configuration.adminPassword)
+        let generated = try await auth.bootstrapAdmin(password: configuration.adminPassword)
+        generatedPassword.withLock { $0 = generated }
     }
+
+    /// The admin password generated on first start (printed once), if there was one.
+    public var generatedAdminPassword: String? { generatedPassword.withLock { $0 } }
 
     /// The HTTP application; `onRunning` hears the bound port (useful with port 0).
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
@@ -74,7 +79,7 @@ public final class FleetServer: Sendable {
         let streamConnection = StreamConnection(server: self)
         let allowedOrigins = configuration.allowedOrigins
         let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: configuration.limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)))
-        return Application(
+        var application = Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: wsConfiguration) { request, channel, logger in
                 switch (request.path ?? "").split(separator: "?").first {
@@ -98,6 +103,8 @@ public final class FleetServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        application.beforeServerStarts { try await self.prepare() }
+        return application
     }
 
     /// Browsers send `Origin`; only a page from the server's own address (or a
@@ -157,10 +164,9 @@ struct FleetGaugeService: Service {
     let server: FleetServer
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        repeat {
             await server.refreshGauges()
-            try? await Task.sleep(for: .seconds(5))
-        }
+        } while await GracefulTimer.tick(.seconds(5))
     }
 }
 

@@ -183,8 +183,7 @@ public actor CommandDispatcher: Service {
     // MARK: Service
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(500))
+        while await GracefulTimer.tick(.milliseconds(500)) {
             await apply(core.tick(now: clock.now()))
         }
     }

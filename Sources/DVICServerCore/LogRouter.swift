@@ -128,8 +128,7 @@ public actor LogRouter: Service {
 
     public func run() async throws {
         var ticks = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: flushInterval)
+        while await GracefulTimer.tick(flushInterval) {
             await flush()
             ticks += 1
             if ticks % 144_000 == 1 {

@@ -72,8 +72,7 @@ public actor MetricStore: Service {
     /// Persists finished roll-ups every few seconds and applies retention hourly.
     public func run() async throws {
         var ticks = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(5))
+        while await GracefulTimer.tick(.seconds(5)) {
             await flush()
             ticks += 1
             if ticks % 720 == 1 { await prune() }

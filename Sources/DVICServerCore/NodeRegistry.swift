@@ -131,8 +131,7 @@ public actor NodeRegistry: Service {
     /// Ticks the offline timeouts every second and persists last-seen times.
     public func run() async throws {
         var ticks = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
+        while await GracefulTimer.tick(.seconds(1)) {
             await apply(core.tick(now: clock.now()))
             ticks += 1
             if ticks % 5 == 0 { await persistLastSeen() }

@@ -22,8 +22,11 @@ public final class FleetHarness: Sendable {
     /// - Parameters:
     ///   - dataDirectory: reuse a directory to restart "the same" server; nil makes a new one.
     ///   - databaseURL: nil for SQLite in the data directory.
+    ///   - postgresSchema: with a `postgres://` URL, the schema to keep this server's
+    ///     tables in, so that tests sharing one database do not see each other's data.
     public static func start(
-        dataDirectory: String? = nil, databaseURL: String? = nil, configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        dataDirectory: String? = nil, databaseURL: String? = nil, postgresSchema: String? = nil,
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         logLevel: Logger.Level = .warning
     ) async throws -> FleetHarness {
         var configuration = ServerConfiguration()
@@ -37,14 +40,22 @@ public final class FleetHarness: Sendable {
         configure(&configuration)
         var logger = Logger(label: "dvic-test-server")
         logger.logLevel = logLevel
-        let store = try await FleetServer.openStore(configuration)
+        let store: any FleetStore
+        if let databaseURL, let postgresSchema {
+            store = try PostgresFleetStore(url: databaseURL, schema: postgresSchema, logger: logger)
+        } else {
+            store = try await FleetServer.openStore(configuration)
+        }
         let server = FleetServer(configuration: configuration, store: store, logger: logger)
-        _ = try await server.prepare()
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let application = server.makeApplication { port in portContinuation.yield(port) }
         let group = ServiceGroup(configuration: .init(
             services: server.services(application: application).map { .init(service: $0) }, logger: logger))
-        let task = Task { try await group.run() }
+        let task = Task {
+            // If the server fails to start, the wait for its port below ends too.
+            defer { portContinuation.finish() }
+            try await group.run()
+        }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw HarnessError("the server did not start") }
         return FleetHarness(server: server, port: port, dataDirectory: configuration.dataDirectory, adminPassword: configuration.adminPassword!, group: group, task: task)

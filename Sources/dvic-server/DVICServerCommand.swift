@@ -39,7 +39,6 @@ struct DVICServerCommand: AsyncParsableCommand {
 
         let store = try await FleetServer.openStore(configuration)
         let server = FleetServer(configuration: configuration, store: store, logger: logger)
-        let generated = try await server.prepare()
         if !noLocalAgent {
             logger.notice("the local agent is not part of this build yet (issue #4); the server runs without it")
         }
@@ -48,7 +47,7 @@ struct DVICServerCommand: AsyncParsableCommand {
             let shown = host == "0.0.0.0" ? (ProcessInfo.processInfo.hostName) : host
             print("dvic-server \(FleetServer.version) listening on \(host):\(port)")
             print("Dashboard: http://\(shown):\(port)/")
-            if let generated {
+            if let generated = server.generatedAdminPassword {
                 // Printed once, on the first start only; it is stored only as a hash.
                 print("Admin login: admin / \(generated)")
             } else {

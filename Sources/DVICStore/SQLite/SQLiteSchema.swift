@@ -1,0 +1,175 @@
+/// The SQLite schema, as numbered migrations applied in order at open.
+///
+/// `schema_version` holds one row per applied migration. A migration and its row go
+/// in one transaction, so a crash mid-way leaves the previous version intact. A file
+/// with a version above `migrations.count` came from newer software and is refused.
+enum SQLiteSchema {
+    static let migrations: [String] = [
+        // 1: everything of the first release.
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) STRICT;
+
+        -- username and role are read from users at lookup (always current).
+        CREATE TABLE sessions (
+            token_hash BLOB PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX sessions_user ON sessions(user_id);
+        CREATE INDEX sessions_expires ON sessions(expires_at);
+
+        CREATE TABLE enrollments (
+            token_hash BLOB PRIMARY KEY,
+            name TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            node_id TEXT
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE nodes (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            public_key BLOB NOT NULL,
+            device_token_hash BLOB UNIQUE,
+            agent_version TEXT NOT NULL,
+            inventory TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE log_streams (
+            node_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            source INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            opened_at INTEGER NOT NULL,
+            PRIMARY KEY (node_id, key)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Highest seq ever stored per stream, updated in the appendLogs transaction;
+        -- survives retention, so resume points never move back.
+        CREATE TABLE log_marks (
+            node_id TEXT NOT NULL,
+            stream_key TEXT NOT NULL,
+            high_seq INTEGER NOT NULL,
+            PRIMARY KEY (node_id, stream_key)
+        ) STRICT, WITHOUT ROWID;
+
+        -- id is the rowid the full-text index points at.
+        CREATE TABLE logs (
+            id INTEGER PRIMARY KEY,
+            node_id TEXT NOT NULL,
+            stream_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            text TEXT NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX logs_identity ON logs(node_id, stream_key, seq);
+        CREATE INDEX logs_ts ON logs(ts);
+        CREATE INDEX logs_node_ts ON logs(node_id, ts);
+
+        -- External-content FTS5 index over logs.text, kept in step by triggers (so
+        -- INSERT ... DO NOTHING indexes only the rows it inserts, and retention's
+        -- DELETE removes them). remove_diacritics 0 matches PostgreSQL's 'simple'.
+        CREATE VIRTUAL TABLE logs_fts USING fts5(
+            text, content = 'logs', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 0'
+        );
+        CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
+            INSERT INTO logs_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
+            INSERT INTO logs_fts(logs_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+
+        CREATE TABLE rollups (
+            node_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            resolution INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            min REAL NOT NULL,
+            max REAL NOT NULL,
+            sum REAL NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (node_id, name, resolution, bucket)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX rollups_retention ON rollups(resolution, bucket);
+
+        -- AUTOINCREMENT: audit ids are never reused, even after deletions.
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            role TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_at ON audit(at);
+        CREATE INDEX audit_actor_at ON audit(actor, at);
+
+        CREATE TABLE commands (
+            id TEXT PRIMARY KEY,
+            actor TEXT NOT NULL,
+            command_line TEXT NOT NULL,
+            targets TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            timeout_ms INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX commands_created ON commands(created_at);
+
+        -- A rowid table: outputs can be large, which WITHOUT ROWID handles badly.
+        CREATE TABLE command_results (
+            command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+            node_id TEXT NOT NULL,
+            exit_code INTEGER,
+            signal INTEGER,
+            reason TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            stdout BLOB NOT NULL,
+            stderr BLOB NOT NULL,
+            finished_at INTEGER NOT NULL,
+            UNIQUE (command_id, node_id)
+        ) STRICT;
+
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """,
+    ]
+
+    static func migrate(_ connection: SQLiteConnection) throws(StoreError) {
+        try connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT")
+        let current = try connection.firstRow("SELECT coalesce(max(version), 0) FROM schema_version") { $0.int(0) } ?? 0
+        if current > Self.migrations.count {
+            throw StoreError(
+                code: .incompatibleSchema,
+                message: "the database has schema version \(current); this build knows up to \(Self.migrations.count)"
+            )
+        }
+        for version in (current + 1)..<(Self.migrations.count + 1) {
+            try connection.writeTransaction(.full) { () throws(StoreError) in
+                try connection.execute(Self.migrations[version - 1])
+                try connection.run("INSERT INTO schema_version (version) VALUES (?)") { statement throws(StoreError) in
+                    try statement.bind(version, at: 1)
+                }
+            }
+        }
+    }
+}
