@@ -1,0 +1,110 @@
+import Crypto
+import DVICProtocol
+import DVICServer
+import DVICTesting
+import Foundation
+import Logging
+import NIOCore
+import Testing
+import WSClient
+import NIOWebSocket
+
+/// One misbehaving client is disconnected, and nobody else notices.
+@Suite(.serialized) struct LimitTests {
+    @Test func floodingAgentIsCutOffOthersCarryOn() async throws {
+        let fleet = try await Fleet.start { $0.limits.framesPerSecond = 50 }
+        let agents = try await fleet.agents(2)
+        let (flooder, calm) = (agents[0], agents[1])
+        for _ in 0..<300 { flooder.send([.ping(Ping(nonce: 1))]) }
+        #expect(await flooder.waitUntilClosed())
+        #expect(await flooder.waitForMessage { if case .error(let e) = $0 { e.code == "rate_limited" } else { false } })
+        calm.openStream(1, key: "demo:calmcalm0001")
+        calm.sendLogs(1, firstSeq: 1, texts: ["still fine"], timestamp: now)
+        #expect(await calm.waitForAck(1, seq: 1))
+        #expect(calm.isConnected)
+        await fleet.stop(agents)
+    }
+
+    @Test func garbageFrameClosesOnlyThatConnection() async throws {
+        let fleet = try await Fleet.start()
+        let agents = try await fleet.agents(2)
+        // A frame whose length field claims 4 GiB.
+        let outcome = try await rawSession(fleet, agent: agents[0]) { writer in
+            try await writer.write(.binary(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0x10, 0x38])))
+        }
+        #expect(outcome.errors.contains("frame_too_large"))
+        #expect(outcome.closed)
+        agents[1].openStream(1, key: "demo:other000001")
+        agents[1].sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
+        #expect(await agents[1].waitForAck(1, seq: 1))
+        await fleet.stop(agents)
+    }
+
+    @Test func unknownMessageTypeIsReportedAndSkipped() async throws {
+        let fleet = try await Fleet.start()
+        let agent = try await fleet.agents(1).first!
+        let outcome = try await rawSession(fleet, agent: agent) { writer in
+            var frames = ByteBuffer(bytes: [0, 0, 0, 3, 0x10, 0x7F, 0x00])
+            var encoder = try FrameEncoder(compression: nil)
+            try encoder.encode(.ping(Ping(nonce: 77)), into: &frames)
+            try await writer.write(.binary(frames))
+        }
+        #expect(outcome.errors.contains("unknown_message_type"))
+        #expect(outcome.received.contains(.pong(Pong(nonce: 77))))
+        await fleet.stop()
+    }
+
+    @Test func oversizedRequestBodyIs413() async throws {
+        let fleet = try await Fleet.start()
+        let big = Data(repeating: 0x61, count: 300 * 1024)
+        let reply = try await fleet.admin.send("POST", "/v1/enrollments", body: big)
+        #expect(reply.status == 413)
+        #expect(try await fleet.admin.get("/healthz").status == 200)
+        await fleet.stop()
+    }
+
+    struct Outcome {
+        var errors: [String] = []
+        var received: [Message] = []
+        var closed = false
+    }
+
+    /// Handshakes as `agent` by hand, runs `act`, and collects what comes back for a second.
+    func rawSession(_ fleet: Fleet, agent: SimulatedAgent, act: @escaping @Sendable (WebSocketOutboundWriter) async throws -> Void) async throws -> Outcome {
+        agent.disconnect()
+        let collected = Collected()
+        _ = try await WebSocketClient.connect(url: fleet.harness.agentURL, logger: Logger(label: "raw")) { inbound, writer, _ in
+            var decoder = FrameDecoder()
+            var encoder = try FrameEncoder(compression: nil)
+            var iterator = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
+            guard case .binary(let first)? = try await iterator.next(), case .challenge(let challenge)? = try decoder.decode(message: first).first else { return }
+            let signature = try agent.privateKey.signature(for: HelloSignature.signedBytes(nonce: challenge.nonce, nodeID: agent.nodeID))
+            try await writer.write(.binary(try encoder.encode([.hello(Hello(version: 1, nodeID: agent.nodeID, agentVersion: "raw", capabilities: [], signature: Array(signature)))])))
+            _ = try await iterator.next()  // welcome
+            try await act(writer)
+            // Listen for a second, then hang up (if the server has not already).
+            let closer = Task {
+                try? await Task.sleep(for: .seconds(1))
+                try? await writer.close(.normalClosure, reason: "done")
+            }
+            defer { closer.cancel() }
+            while let message = try? await iterator.next() {
+                guard case .binary(let buffer) = message else { continue }
+                for decoded in (try? decoder.decode(message: buffer)) ?? [] {
+                    await collected.add(decoded)
+                }
+            }
+        }
+        var outcome = await collected.outcome
+        outcome.closed = true
+        return outcome
+    }
+
+    actor Collected {
+        var outcome = Outcome()
+        func add(_ message: Message) {
+            outcome.received.append(message)
+            if case .error(let error) = message { outcome.errors.append(error.code) }
+        }
+    }
+}
