@@ -96,7 +96,7 @@ public struct AgentConnection: Sendable {
         let writerCompression = FrameEncoder.Compression(
             threshold: 256, dictionaryID: hello.capabilities.contains(PresetDictionary.capability(id: 1)) ? 1 : 0)
 
-        let link = AgentLink(nodeID: nodeID, sessionID: sessionID)
+        let link = AgentLink(nodeID: nodeID, sessionID: sessionID, maxPendingBytes: configuration.limits.maxPendingOutboundBytes)
         await server.registry.connected(link, agentVersion: hello.agentVersion)
         var connectionLogger = logger
         connectionLogger[metadataKey: "node"] = "\(nodeID)"
@@ -108,6 +108,7 @@ public struct AgentConnection: Sendable {
                 var encoder = try FrameEncoder(compression: writerCompression)
                 for await batch in link.outbound {
                     try await write(batch, encoder: &encoder, outbound: outbound)
+                    link.written(batch)
                 }
                 // The link was closed (replaced, overloaded, or the reader ended).
                 try? await outbound.close(.normalClosure, reason: link.closeReason)

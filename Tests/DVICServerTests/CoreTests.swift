@@ -213,3 +213,26 @@ import Testing
         #expect(!FleetServer.originAllowed("http://h:9999", host: "h:8080", allowed: []))
     }
 }
+
+@Suite struct AgentLinkTests {
+    /// A link whose agent stops reading closes itself at the byte limit.
+    @Test func closesWhenTooMuchIsQueued() {
+        let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000)
+        let chunk = Message.ptyInput(PtyInput(sessionID: "p", data: Array(repeating: 1, count: 300)))
+        #expect(link.send([chunk]))
+        #expect(link.send([chunk]))
+        #expect(link.send([chunk]))
+        #expect(!link.send([chunk]))
+        #expect(link.closeReason?.contains("1000 bytes") == true)
+        #expect(!link.send([.ping(Ping(nonce: 1))]))
+    }
+
+    @Test func writtenBatchesFreeTheirBytes() {
+        let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000)
+        let chunk = [Message.ptyInput(PtyInput(sessionID: "p", data: Array(repeating: 1, count: 600)))]
+        #expect(link.send(chunk))
+        link.written(chunk)
+        #expect(link.queuedBytes == 0)
+        #expect(link.send(chunk))
+    }
+}
