@@ -21,11 +21,15 @@ let package = Package(
         .library(name: "DVICServer", targets: ["DVICServer"]),
         .library(name: "DVICTesting", targets: ["DVICTesting"]),
         .executable(name: "dvic-server", targets: ["dvic-server"]),
+        .executable(name: "dvic-agent", targets: ["dvic-agent"]),
+        .library(name: "DVICAgentCore", targets: ["DVICAgentCore"]),
+        .executable(name: "dvic", targets: ["dvic"]), // DVIC-CLI-TEMP
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        // 4.x: its Linux build uses FoundationEssentials, not Foundation, which keeps the agent small.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -130,6 +134,68 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // DVIC-CLI-TEMP begin
+        // The `dvic` CLI: the commands' logic and value-type cores (no ArgumentParser).
+        .target(
+            name: "DVICCLI",
+            dependencies: [
+                "DVICProtocol",
+                "DVICLogFormat",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dvic",
+            dependencies: [
+                "DVICCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DVICCLITests",
+            dependencies: [
+                "DVICCLI",
+                "DVICProtocol",
+                "DVICTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // DVIC-CLI-TEMP end
+        // forkpty, terminal sizes and posix_spawn into a new process group.
+        .target(name: "CPty", linkerSettings: [.linkedLibrary("util")]),
+        // The agent: collectors, log tailing, spool, commands, terminals, connection.
+        // No Foundation (FoundationEssentials at most), so the agent stays small.
+        .target(
+            name: "DVICAgentCore",
+            dependencies: [
+                "DVICProtocol", "DVICLogFormat", "CPty",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dvic-agent",
+            dependencies: [
+                "DVICAgentCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Simulated agents and a server on port 0, for tests and the load test.
         .target(
             name: "DVICTesting",
@@ -188,6 +254,20 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DVICAgentCoreTests",
+            dependencies: [
+                "DVICAgentCore", "DVICProtocol", "DVICLogFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
