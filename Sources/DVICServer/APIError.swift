@@ -22,7 +22,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static func tooLarge(_ message: String) -> Self { .init(.contentTooLarge, "body_too_large", message) }
     public static func unavailable(_ message: String) -> Self { .init(.serviceUnavailable, "unavailable", message) }
 
-    public var headers: HTTPFields { [.contentType: "application/json"] }
+    public var headers: HTTPFields {
+        status == .unauthorized
+            ? [.contentType: "application/json", .wwwAuthenticate: "Bearer realm=\"dvic\""]
+            : [.contentType: "application/json"]
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))

@@ -150,6 +150,8 @@ public enum APIModel {
         public var publicKey: String
         public var hostname: String?
         public var name: String?
+        /// The agent's own `--tag`s, added to the enrollment's.
+        public var tags: [String]?
     }
 
     public struct EnrollResponse: Codable, Sendable {

@@ -4,6 +4,7 @@ public import DVICServerCore
 internal import DVICStore
 public import HummingbirdWebSocket
 public import Logging
+internal import ServiceLifecycle
 internal import NIOCore
 internal import NIOWebSocket
 internal import Prometheus
@@ -21,7 +22,19 @@ public struct AgentConnection: Sendable {
         self.server = server
     }
 
+    /// Ends when the peer goes, or when the server shuts down gracefully: a silent
+    /// peer must not hold the server's exit.
     public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await serve(inbound: inbound, outbound: outbound, logger: logger)
+            }
+        } catch is CancellationError {
+            try? await outbound.close(.goingAway, reason: "server shutting down")
+        }
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
         let configuration = server.configuration
         let metrics = server.serverMetrics
         metrics.agentConnections.increment()

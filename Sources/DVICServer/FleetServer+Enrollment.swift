@@ -48,8 +48,11 @@ extension FleetServer {
             }
             let name = [enrollment.name, body.name ?? "", body.hostname ?? ""].first { !$0.isEmpty } ?? nodeID
             let now = self.clock.now()
+            // Tags from the enrollment, plus the agent's own `--tag`s.
+            var tags = enrollment.tags
+            for tag in body.tags ?? [] where !tags.contains(tag) && !tag.isEmpty && tag.utf8.count <= 64 { tags.append(tag) }
             _ = try await self.registry.add(NodeRecord(
-                id: nodeID, name: name, kind: "agent", tags: enrollment.tags, publicKey: Array(key), createdAt: now, lastSeen: 0))
+                id: nodeID, name: name, kind: "agent", tags: tags, publicKey: Array(key), createdAt: now, lastSeen: 0))
             await self.audit.record(Principal(username: enrollment.createdBy, role: .admin), action: "node.enroll", target: nodeID, detail: ["name": name])
             return EditedResponse(status: .created, response: APIModel.EnrollResponse(nodeID: nodeID, name: name))
         }

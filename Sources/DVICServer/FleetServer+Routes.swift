@@ -24,7 +24,17 @@ extension FleetServer {
     /// The REST API of Spec/openapi.yaml. Every `/v1` route states the role it needs.
     func makeRouter() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        router.add(middleware: ErrorMiddleware())
         router.add(middleware: BearerMiddleware(auth: auth))
+        // Plain requests to the WebSocket endpoints (no upgrade, or refused).
+        for path in ["/v1/agent", "/v1/stream"] {
+            router.get(RouterPath(path)) { request, _ -> Response in
+                if path == "/v1/stream", !Self.originAllowed(request.headers[.origin], host: request.head.authority, allowed: self.configuration.allowedOrigins) {
+                    throw APIError.forbidden("WebSocket connections from origin \(request.headers[.origin] ?? "") are not allowed")
+                }
+                throw APIError(.upgradeRequired, "upgrade_required", "\(path) is a WebSocket endpoint (Spec/protocol.md)")
+            }
+        }
 
         router.get("/healthz") { _, _ in APIModel.Health(status: "ok") }
         router.get("/metrics") { _, _ in
@@ -55,7 +65,8 @@ extension FleetServer {
         }
         router.get("/v1/me") { _, context in
             let principal = try context.require(.viewer)
-            return APIModel.User(username: principal.username, role: principal.role.rawValue, createdAt: APIModel.time(0))
+            let created = (try? await self.store.user(named: principal.username))?.createdAt ?? 0
+            return APIModel.User(username: principal.username, role: principal.role.rawValue, createdAt: APIModel.time(created))
         }
         router.get("/v1/users") { _, context -> [APIModel.User] in
             _ = try context.require(.admin)
@@ -87,7 +98,7 @@ extension FleetServer {
                 since: try Self.time(query.get("since"), now: self.clock.now()),
                 until: try Self.time(query.get("until"), now: self.clock.now()),
                 actor: query.get("actor"),
-                limit: Int(query.get("limit") ?? "") ?? 200)
+                limit: try Self.limit(query.get("limit"), default: 200))
             return APIModel.AuditResponse(entries: entries.map {
                 APIModel.AuditEntry(id: $0.id, at: APIModel.time($0.at), actor: $0.actor, role: $0.role, action: $0.action, target: $0.target, detail: $0.detail)
             })
@@ -151,8 +162,8 @@ extension FleetServer {
             let until = try Self.time(query.get("until"), now: now) ?? now
             guard since <= until else { throw APIError.badRequest("since is after until") }
             let step = try Self.duration(query.get("step")) ?? 0
-            let points = try await self.metrics.query(nodeID: id, name: name, since: since, until: until, step: step)
-            return try Self.json(APIModel.MetricSeries(name: name, step: step, points: points))
+            let (points, effectiveStep) = try await self.metrics.query(nodeID: id, name: name, since: since, until: until, step: step)
+            return try Self.json(APIModel.MetricSeries(name: name, step: effectiveStep, points: points))
         }
     }
 
@@ -170,8 +181,7 @@ extension FleetServer {
                 }
                 minLevel = Int(parsed.rawValue)
             }
-            let limit = Int(query.get("limit") ?? "") ?? 200
-            guard limit > 0 else { throw APIError.badRequest("limit must be positive") }
+            let limit = try Self.limit(query.get("limit"), default: 200)
             let rows = try await self.logs.search(LogQuery(
                 nodeIDs: query.getAll("node"), streamKeys: query.getAll("stream"), minLevel: minLevel,
                 text: query.get("q").flatMap { $0.isEmpty ? nil : $0 },
@@ -200,13 +210,17 @@ extension FleetServer {
                 throw APIError.badRequest("targets must be {\"nodes\": [...]}, {\"tags\": [...]} or {\"all\": true}")
             }
             let seconds = body.timeoutSeconds ?? 30
-            guard seconds > 0, seconds <= 86_400 else { throw APIError.badRequest("timeoutSeconds must be between 0 and 86400") }
-            guard (body.command?.isEmpty == false) || (body.argv?.isEmpty == false) else { throw APIError.badRequest("command is missing") }
+            guard seconds > 0, seconds <= 86_400 else { throw APIError.badRequest("timeoutSeconds must be more than 0 and at most 86400") }
+            let commandLine = body.command ?? ""
+            let argv = commandLine.isEmpty ? (body.argv ?? []) : []
+            guard !commandLine.isEmpty || !argv.isEmpty else { throw APIError.badRequest("command (or argv) is missing") }
             do throws(CommandDispatcher.CommandError) {
-                let id = try await self.commands.run(principal, targets: targets, commandLine: body.command ?? "", argv: body.command == nil ? body.argv : nil, timeoutMs: UInt64(seconds * 1000))
+                let id = try await self.commands.run(principal, targets: targets, commandLine: commandLine, argv: argv.isEmpty ? nil : argv, timeoutMs: UInt64(seconds * 1000))
                 return EditedResponse(status: .accepted, response: APIModel.IDResponse(id: id))
-            } catch {
+            } catch where error == .noTargets {
                 throw APIError(.notFound, "no_targets", error.message)
+            } catch {
+                throw APIError.badRequest(error.message)
             }
         }
         router.get("/v1/commands/{id}") { _, context in
@@ -252,8 +266,15 @@ extension FleetServer {
         guard let text, !text.isEmpty else { return nil }
         if let parsed = LogTimestamp.parseRFC3339(text) { return parsed }
         if let millis = Int64(text) { return millis }
-        if let age = try duration(text) { return now - age }
+        if let age = try? duration(text) { return now - age }
         throw APIError.badRequest("'\(text.prefix(40))' is not an RFC 3339 time, milliseconds, or an age like 10m")
+    }
+
+    /// A positive whole number no larger than 10,000, or the default when absent.
+    static func limit(_ text: String?, default value: Int) throws -> Int {
+        guard let text, !text.isEmpty else { return value }
+        guard let limit = Int(text), limit > 0, limit <= 10_000 else { throw APIError.badRequest("limit must be a whole number from 1 to 10000") }
+        return limit
     }
 
     /// `500ms`, `30s`, `10m`, `2h`, `1d`, or plain seconds; in milliseconds.

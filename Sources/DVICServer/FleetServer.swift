@@ -78,7 +78,10 @@ public final class FleetServer: Sendable {
         let agentConnection = AgentConnection(server: self)
         let streamConnection = StreamConnection(server: self)
         let allowedOrigins = configuration.allowedOrigins
-        let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: configuration.limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)))
+        // A peer that does not answer a close within 3 s (a dead path, a stuck client)
+        // must not hold a shutdown.
+        let wsConfiguration = WebSocketServerConfiguration(
+            maxFrameSize: configuration.limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(3))
         var application = Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: wsConfiguration) { request, channel, logger in

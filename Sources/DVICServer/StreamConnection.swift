@@ -2,6 +2,7 @@ public import DVICProtocol
 public import DVICServerCore
 public import HummingbirdWebSocket
 public import Logging
+internal import ServiceLifecycle
 internal import NIOCore
 internal import NIOWebSocket
 internal import Prometheus
@@ -15,7 +16,19 @@ public struct StreamConnection: Sendable {
         self.server = server
     }
 
+    /// Ends when the peer goes, or when the server shuts down gracefully: a silent
+    /// peer must not hold the server's exit.
     public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await serve(inbound: inbound, outbound: outbound, logger: logger)
+            }
+        } catch is CancellationError {
+            try? await outbound.close(.goingAway, reason: "server shutting down")
+        }
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
         var encoder = try FrameEncoder(compression: .init(threshold: 512))  // never a dictionary: browsers cannot use one
         var decoder = FrameDecoder(limits: ProtocolLimits(maxMessageLength: 1 << 20), dictionaryIDs: [])
         var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()

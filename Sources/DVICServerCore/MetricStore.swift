@@ -50,9 +50,11 @@ public actor MetricStore: Service {
 
     /// Points of one metric between `since` and `until` (ms), averaged into `step` ms
     /// buckets: from the live window when it covers the range, else from roll-ups.
-    public func query(nodeID: String, name: String, since: Int64, until: Int64, step: Int64) async throws(StoreError) -> [(Int64, Double)] {
+    /// Also returns the step the points really have (roll-ups are never finer than
+    /// their resolution).
+    public func query(nodeID: String, name: String, since: Int64, until: Int64, step: Int64) async throws(StoreError) -> (points: [(Int64, Double)], step: Int64) {
         if let start = core.windowStart(nodeID: nodeID), since >= start, step < 10_000 {
-            return MetricStoreCore.downsample(core.window(nodeID: nodeID, name: name, since: since, until: until), step: step)
+            return (MetricStoreCore.downsample(core.window(nodeID: nodeID, name: name, since: since, until: until), step: step), step)
         }
         // The finest roll-up that keeps a long range to a few thousand buckets.
         let resolution = until - since > 2 * 86_400_000 || step >= 300_000 ? 300 : 10
@@ -62,7 +64,8 @@ public actor MetricStore: Service {
         // The bucket still filling is not stored yet; the window has it.
         let lastStored = points.last?.0 ?? since
         points += core.window(nodeID: nodeID, name: name, since: lastStored + Int64(resolution) * 1000, until: until)
-        return MetricStoreCore.downsample(points, step: max(step, Int64(resolution) * 1000))
+        let effective = max(step, Int64(resolution) * 1000)
+        return (MetricStoreCore.downsample(points, step: effective), effective)
     }
 
     public func forget(nodeID: String) {

@@ -1,8 +1,8 @@
 /// What a signed-in person may do. Ordered: every role may do what the ones below it may.
 public enum Role: String, Sendable, Hashable, Comparable, CaseIterable, Codable {
-    /// Reads only: nodes, metrics, logs, audit.
+    /// Reads only: nodes, metrics, logs, command results.
     case viewer
-    /// Also runs commands and opens terminals.
+    /// Also runs commands, opens terminals and reads the audit trail.
     case `operator`
     /// Also manages users, enrollments and devices.
     case admin
