@@ -78,7 +78,7 @@ public final class SimulatedAgent: Sendable {
                 var logger = Logger(label: "simulated-agent")
                 logger.logLevel = .critical
                 let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, writer, _ in
-                    try await self.session(inbound: inbound, writer: writer, outbound: outbound, generation: generation)
+                    try await self.session(inbound: inbound, writer: writer, outbound: outbound, ending: continuation, generation: generation)
                 }
                 finish(generation, reason: close.map { "\($0.closeCode): \($0.reason ?? "")" } ?? "closed")
             } catch {
@@ -92,7 +92,12 @@ public final class SimulatedAgent: Sendable {
         return welcome
     }
 
-    private func session(inbound: WebSocketInboundStream, writer: WebSocketOutboundWriter, outbound: AsyncStream<[Message]>, generation: Int) async throws {
+    /// `ending` is this connection's own outbound continuation: finishing it (never
+    /// the state's, which a newer connection may already have replaced) ends the writer.
+    private func session(
+        inbound: WebSocketInboundStream, writer: WebSocketOutboundWriter, outbound: AsyncStream<[Message]>,
+        ending: AsyncStream<[Message]>.Continuation, generation: Int
+    ) async throws {
         var decoder = FrameDecoder()
         var encoder = try FrameEncoder(compression: .init(threshold: 128, dictionaryID: 1))
         var messages = inbound.messages(maxSize: 4 << 20).makeAsyncIterator()
@@ -126,7 +131,7 @@ public final class SimulatedAgent: Sendable {
                     handle(message)
                 }
             }
-            state.withLock { $0.outbound?.finish() }
+            ending.finish()
         }
     }
 
