@@ -110,6 +110,7 @@ let package = Package(
             name: "DVICServer",
             dependencies: [
                 "DVICProtocol",
+                "DVICAgentCore",
                 "DVICLogFormat",
                 "DVICStore",
                 "DVICServerCore",

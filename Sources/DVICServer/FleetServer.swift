@@ -137,9 +137,19 @@ public final class FleetServer: Sendable {
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let application = makeApplication(onRunning: onRunning)
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let application = makeApplication { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+            await onRunning(port)
+        }
+        var services = services(application: application)
+        if configuration.localAgent {
+            // Last, so that on shutdown it stops first, while the server still listens.
+            services.append(LocalAgentService(server: self, port: ports, logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: services(application: application).map { .init(service: $0) },
+            services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

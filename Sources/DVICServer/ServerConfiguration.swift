@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     /// bcrypt cost for passwords (tests lower it; every step doubles the time).
     public var bcryptCost: UInt8 = 10
     public var limits = Limits()
+    /// Whether the server runs its own local agent (`--no-local-agent` turns it off).
+    public var localAgent: Bool = false
+    /// Where the local agent looks for demo logs (nil: its default, /tmp).
+    public var localAgentLogDirectory: String? = nil
     /// Allowed `Origin` values for browser WebSocket upgrades besides the server's own
     /// address (`*` allows any; for development only).
     public var allowedOrigins: [String] = []

@@ -32,6 +32,8 @@ struct DVICServerCommand: AsyncParsableCommand {
         configuration.tlsCertificate = tlsCert
         configuration.tlsKey = tlsKey
         configuration.agentTimeoutSeconds = agentTimeout
+        configuration.localAgent = !noLocalAgent
+        configuration.localAgentLogDirectory = ProcessInfo.processInfo.environment["DVIC_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.adminPassword = ProcessInfo.processInfo.environment["DVIC_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         if tlsCert != nil || tlsKey != nil {
             throw ValidationError("TLS is not built into this version yet; put the server behind a TLS proxy (README, Server).")
@@ -39,9 +41,6 @@ struct DVICServerCommand: AsyncParsableCommand {
 
         let store = try await FleetServer.openStore(configuration)
         let server = FleetServer(configuration: configuration, store: store, logger: logger)
-        if !noLocalAgent {
-            logger.notice("the local agent is not part of this build yet (issue #4); the server runs without it")
-        }
         let host = self.host
         try await server.run { port in
             let shown = host == "0.0.0.0" ? (ProcessInfo.processInfo.hostName) : host

@@ -30,7 +30,7 @@ export function metricFormat(name) {
     return { unit: '°C', format: (v) => fmtNumber(v, 1), title: name === 'temp.cpu' || name === 'temp_c' ? 'Temperature' : name };
   }
   if (name.startsWith('net.') || name.startsWith('disk.io.')) {
-    return { unit: '/s', format: (v) => fmtBytes(v), min: 0, title: name };
+    return { unit: '', format: (v) => `${fmtBytes(v)}/s`, min: 0, title: name };
   }
   if (name.startsWith('load.')) return { unit: '', format: (v) => fmtNumber(v, 2), min: 0, title: `Load ${name.slice(5)} min` };
   return { unit: '', format: (v) => fmtNumber(v, 2), title: name };
@@ -559,15 +559,24 @@ export function createNodeView(ctx) {
       clear(tbody);
       const entries = Object.entries(detail.inventory || {}).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
       if (!entries.length) tbody.appendChild(emptyRow(2, 'The node has not sent its inventory yet.'));
-      let group = '';
-      for (const [key, value] of entries) {
-        const g = key.split('.')[0];
-        if (g !== group) {
-          group = g;
-          tbody.appendChild(h('tr', { class: 'group' }, h('th', { colspan: '2' }, g)));
+      // Prefixes with several keys (cpu., net., os.) get a heading; the rest is "system".
+      const groups = new Map([['system', []]]);
+      const prefix = (key) => (key.includes('.') ? key.split('.')[0] : '');
+      const counts = new Map();
+      for (const [key] of entries) counts.set(prefix(key), (counts.get(prefix(key)) || 0) + 1);
+      for (const entry of entries) {
+        const p = prefix(entry[0]);
+        const g = p && counts.get(p) > 1 ? p : 'system';
+        if (!groups.has(g)) groups.set(g, []);
+        groups.get(g).push(entry);
+      }
+      for (const [group, list] of groups) {
+        if (!list.length) continue;
+        tbody.appendChild(h('tr', { class: 'group' }, h('th', { colspan: '2' }, group)));
+        for (const [key, value] of list) {
+          const shown = key.endsWith('_bytes') && Number.isFinite(Number(value)) ? `${fmtBytes(Number(value))} (${value})` : value;
+          tbody.appendChild(h('tr', {}, h('th', {}, key), h('td', { class: 'mono' }, shown)));
         }
-        const shown = key.endsWith('_bytes') && Number.isFinite(Number(value)) ? `${fmtBytes(Number(value))} (${value})` : value;
-        tbody.appendChild(h('tr', {}, h('th', {}, key), h('td', { class: 'mono' }, shown)));
       }
     }
     render();
