@@ -246,6 +246,7 @@ let package = Package(
             name: "DVICServerTests",
             dependencies: [
                 "DVICProtocol",
+                "DVICLog",
                 "DVICStore",
                 "DVICServerCore",
                 "DVICServer",

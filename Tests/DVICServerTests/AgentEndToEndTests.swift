@@ -1,0 +1,110 @@
+import DVICLog
+import DVICTesting
+import Foundation
+import Testing
+
+/// The real `dvic-agent` against the real `dvic-server`, as separate processes: kill
+/// either with SIGKILL while a demo is logging, restart it, and every line is stored
+/// exactly once.
+@Suite(.serialized) struct AgentEndToEndTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binaries = root.appendingPathComponent(".build/debug")
+
+    final class Child: @unchecked Sendable {
+        let process = Process()
+        let output = Pipe()
+
+        init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+            process.executableURL = binaries.appendingPathComponent(executable)
+            process.arguments = arguments
+            var env = ProcessInfo.processInfo.environment
+            for (key, value) in environment { env[key] = value }
+            process.environment = env
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+        }
+
+        func kill() {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func startServer(port: Int, data: String) async throws -> Child {
+        let server = try Child("dvic-server", ["--host", "127.0.0.1", "--port", "\(port)", "--data", data, "--no-local-agent"], environment: ["DVIC_ADMIN_PASSWORD": "e2e-password"])
+        let base = "http://127.0.0.1:\(port)"
+        let up = await eventually(timeout: .seconds(20)) { (try? await APIClient(baseURL: base).get("/healthz").status) == 200 }
+        guard up else { throw HarnessError("dvic-server did not start") }
+        return server
+    }
+
+    @Test func everyLineExactlyOnceThroughServerAndAgentKills() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-e2e-\(UUID().uuidString)").path
+        let logDirectory = directory + "/logs"
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Self.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        var server = try await startServer(port: port, data: directory + "/data")
+        let admin = try await APIClient.login(baseURL: base, username: "admin", password: "e2e-password")
+        let token = try #require(try await admin.post("/v1/enrollments", ["name": "e2e"]).object["token"] as? String)
+        let agentArguments = ["--server", base, "--enroll-token", token, "--state", directory + "/state", "--log-dir", logDirectory, "--name", "e2e"]
+        var agent = try Child("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
+        #expect(await eventually(timeout: .seconds(20)) { (try? await admin.get("/v1/nodes").array.first?["status"] as? String) == "online" })
+
+        let log = try DVICLog.open("e2e-demo", directory: logDirectory)
+        var written = 0
+        func write(_ count: Int) async {
+            for _ in 0..<count {
+                written += 1
+                log.info("e2e line \(written)")
+                if written % 20 == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+            }
+        }
+        func stored() async -> [String] {
+            guard let client = try? await APIClient.login(baseURL: base, username: "admin", password: "e2e-password"),
+                let reply = try? await client.get("/v1/logs?q=e2e&limit=10000")
+            else { return [] }
+            return (reply.object["entries"] as? [[String: Any]])?.compactMap { $0["text"] as? String } ?? []
+        }
+
+        await write(200)
+        // The server dies mid-stream; lines keep coming; it comes back.
+        server.kill()
+        await write(200)
+        server = try await startServer(port: port, data: directory + "/data")
+        await write(100)
+        #expect(await eventually(timeout: .seconds(30)) { await stored().count >= written })
+        var texts = await stored()
+        #expect(texts.count == written)
+        #expect(Set(texts).count == texts.count)
+
+        // The agent dies mid-stream; lines keep coming; it comes back with its state.
+        agent.kill()
+        await write(200)
+        agent = try Child("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
+        await write(100)
+        #expect(await eventually(timeout: .seconds(30)) { await stored().count >= written })
+        texts = await stored()
+        #expect(texts.count == written)
+        #expect(Set(texts).count == texts.count)
+        #expect(Set(texts) == Set((1...written).map { "e2e line \($0)" }))
+        log.close()
+        agent.kill()
+        server.kill()
+    }
+}
