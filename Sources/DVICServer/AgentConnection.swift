@@ -25,12 +25,8 @@ public struct AgentConnection: Sendable {
     /// Ends when the peer goes, or when the server shuts down gracefully: a silent
     /// peer must not hold the server's exit.
     public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await serve(inbound: inbound, outbound: outbound, logger: logger)
-            }
-        } catch is CancellationError {
-            try? await outbound.close(.goingAway, reason: "server shutting down")
+        try await WebSocketSession.untilShutdown(outbound) {
+            try await serve(inbound: inbound, outbound: outbound, logger: logger)
         }
     }
 
@@ -230,11 +226,9 @@ public struct AgentConnection: Sendable {
     }
 
     private func write(_ messages: [Message], encoder: inout FrameEncoder, outbound: WebSocketOutboundWriter) async throws {
-        var buffer = ByteBuffer()
-        for message in messages { try encoder.encode(message, into: &buffer) }
+        let size = try await WebSocketSession.write(messages, encoder: &encoder, to: outbound)
         server.serverMetrics.framesOut.increment(by: Int64(messages.count))
-        server.serverMetrics.bytesOut.increment(by: Int64(buffer.readableBytes))
-        try await outbound.write(.binary(buffer))
+        server.serverMetrics.bytesOut.increment(by: Int64(size))
     }
 
     private func refuse(_ outbound: WebSocketOutboundWriter, encoder: inout FrameEncoder, code: String, reason: String) async throws {

@@ -19,12 +19,8 @@ public struct StreamConnection: Sendable {
     /// Ends when the peer goes, or when the server shuts down gracefully: a silent
     /// peer must not hold the server's exit.
     public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await serve(inbound: inbound, outbound: outbound, logger: logger)
-            }
-        } catch is CancellationError {
-            try? await outbound.close(.goingAway, reason: "server shutting down")
+        try await WebSocketSession.untilShutdown(outbound) {
+            try await serve(inbound: inbound, outbound: outbound, logger: logger)
         }
     }
 
@@ -144,8 +140,6 @@ public struct StreamConnection: Sendable {
     }
 
     private func write(_ messages: [Message], encoder: inout FrameEncoder, outbound: WebSocketOutboundWriter) async throws {
-        var buffer = ByteBuffer()
-        for message in messages { try encoder.encode(message, into: &buffer) }
-        try await outbound.write(.binary(buffer))
+        try await WebSocketSession.write(messages, encoder: &encoder, to: outbound)
     }
 }
