@@ -124,6 +124,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
+            resources: [.copy("Resources/dashboard")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

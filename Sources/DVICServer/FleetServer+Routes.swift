@@ -41,9 +41,7 @@ extension FleetServer {
             await self.refreshGauges()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: self.serverMetrics.exposition())))
         }
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "dvic-server \(Self.version): the dashboard is not built yet; see README.md. The API is under /v1.\n")))
-        }
+        addDashboardRoutes(router)
 
         // Sessions and users.
         router.post("/v1/login") { request, context in
