@@ -52,12 +52,35 @@ public actor StreamHub {
 
     public func publish(_ event: StreamEvent) {
         for subscriber in subscribers.values {
-            for filter in subscriber.filters.values {
-                guard let message = filter.apply(to: event) else { continue }
-                if case .dropped = subscriber.continuation.yield(message) { dropped += 1 }
-                break
-            }
+            guard let message = Self.merge(subscriber.filters.values.compactMap { $0.apply(to: event) }) else { continue }
+            if case .dropped = subscriber.continuation.yield(message) { dropped += 1 }
         }
+    }
+
+    /// One message per subscriber even when several of its subscriptions match: the
+    /// union of what each let through (log entries by seq, metric points by name), so
+    /// two subscriptions with different filters never hide each other's entries.
+    static func merge(_ messages: [Message]) -> Message? {
+        guard var first = messages.first else { return nil }
+        guard messages.count > 1 else { return first }
+        switch first {
+        case .logEntries(var entries):
+            var seen = Set(entries.entries.map(\.seq))
+            for case .logEntries(let more) in messages.dropFirst() {
+                for entry in more.entries where seen.insert(entry.seq).inserted { entries.entries.append(entry) }
+            }
+            entries.entries.sort { $0.seq < $1.seq }
+            first = .logEntries(entries)
+        case .metricPoints(var points):
+            var seen = Set(points.points.map(\.name))
+            for case .metricPoints(let more) in messages.dropFirst() {
+                for point in more.points where seen.insert(point.name).inserted { points.points.append(point) }
+            }
+            first = .metricPoints(points)
+        default:
+            break
+        }
+        return first
     }
 
     public func publish(_ events: [StreamEvent]) {

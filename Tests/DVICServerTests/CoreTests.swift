@@ -236,3 +236,26 @@ import Testing
         #expect(link.send(chunk))
     }
 }
+
+@Suite struct StreamHubTests {
+    /// Two subscriptions of one viewer with different log filters: the viewer gets the
+    /// union, once.
+    @Test func overlappingSubscriptionsGetTheUnionOnce() async {
+        let hub = StreamHub()
+        let (id, events) = await hub.add(role: .viewer)
+        await hub.subscribe(id, Subscribe(subscriptionID: 1, kinds: 4, nodes: [], tags: [], metrics: [], minSeverity: .error, text: ""))
+        await hub.subscribe(id, Subscribe(subscriptionID: 2, kinds: 4, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: "camera"))
+        let entries = LogEntries(nodeID: "n", streamKey: "k", entries: [
+            StreamLogEntry(seq: 1, timestamp: 0, severity: .info, text: "camera ok"),
+            StreamLogEntry(seq: 2, timestamp: 0, severity: .error, text: "disk full"),
+            StreamLogEntry(seq: 3, timestamp: 0, severity: .info, text: "other"),
+        ])
+        await hub.publish(StreamEvent(kind: .logs, nodeID: "n", nodeTags: [], message: .logEntries(entries)))
+        await hub.remove(id)
+        var received: [Message] = []
+        for await message in events { received.append(message) }
+        #expect(received.count == 1)
+        guard case .logEntries(let got)? = received.first else { return }
+        #expect(got.entries.map(\.seq) == [1, 2])
+    }
+}
