@@ -19,6 +19,9 @@ public enum APIModel {
         public var name: String
         public var pid: UInt32
         public var state: String
+        /// The demo's log stream key, for `/v1/logs?stream=`.
+        public var key: String
+        public var changedAt: String
     }
 
     public struct NodeSummary: Codable, Sendable {

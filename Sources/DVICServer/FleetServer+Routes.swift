@@ -110,7 +110,7 @@ extension FleetServer {
         APIModel.NodeSummary(
             id: node.id, name: node.name, kind: node.kind.name, status: node.state.name,
             lastSeen: node.lastSeen > 0 ? APIModel.time(node.lastSeen) : nil, tags: node.tags, agentVersion: node.agentVersion,
-            demos: node.demos.map { APIModel.Demo(name: $0.name, pid: $0.pid, state: $0.state.name) })
+            demos: node.demos.map { APIModel.Demo(name: $0.name, pid: $0.pid, state: $0.state.name, key: $0.key, changedAt: APIModel.time($0.changedAt)) })
     }
 
     func addNodeRoutes(_ router: Router<APIContext>) {
