@@ -23,7 +23,7 @@ let package = Package(
         .executable(name: "dvic-server", targets: ["dvic-server"]),
         .executable(name: "dvic-agent", targets: ["dvic-agent"]),
         .library(name: "DVICAgentCore", targets: ["DVICAgentCore"]),
-        .executable(name: "dvic", targets: ["dvic"]), // DVIC-CLI-TEMP
+        .executable(name: "dvic", targets: ["dvic"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -136,7 +136,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // DVIC-CLI-TEMP begin
+
         // The `dvic` CLI: the commands' logic and value-type cores (no ArgumentParser).
         .target(
             name: "DVICCLI",
@@ -168,7 +168,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // DVIC-CLI-TEMP end
+
         // forkpty, terminal sizes and posix_spawn into a new process group.
         .target(name: "CPty", linkerSettings: [.linkedLibrary("util")]),
         // The agent: collectors, log tailing, spool, commands, terminals, connection.
