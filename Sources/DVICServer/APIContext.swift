@@ -12,7 +12,8 @@ public struct APIContext: RequestContext {
         self.principal = nil
     }
 
-    /// Request bodies above this are refused with 413 before they are read whole.
+    /// Request bodies above this (256 KiB, Spec/openapi.yaml "Limits") are refused with
+    /// 413 before they are read whole.
     public var maxUploadSize: Int { 256 * 1024 }
 
     /// The caller, who must hold at least `role`; 401 without a token, 403 below it.

@@ -147,7 +147,7 @@ public struct AgentConnection: Sendable {
                         link.send([.error(ErrorMessage(code: "rate_limited", fatal: true, message: "over \(Int(configuration.limits.framesPerSecond)) frames per second"))])
                         break
                     }
-                    await server.registry.seen(nodeID)
+                    session.tags = await server.registry.seen(nodeID)
                     for message in decoded {
                         await route(message, session: &session, logger: connectionLogger)
                     }
@@ -172,6 +172,8 @@ public struct AgentConnection: Sendable {
         var rate: RateLimiter
         var streams: [UInt32: String] = [:]
         var metricNames: [UInt32: String] = [:]
+        /// The node's tags as of this WebSocket message (refreshed by `seen` per message).
+        var tags: [String] = []
     }
 
     private func route(_ message: Message, session: inout Session, logger: Logger) async {
@@ -181,8 +183,7 @@ public struct AgentConnection: Sendable {
             for descriptor in descriptors.descriptors { session.metricNames[descriptor.id] = descriptor.name }
         case .metricSample(let sample):
             let values = sample.values.map { (name: session.metricNames[$0.id] ?? "metric.\($0.id)", value: $0.value) }
-            let tags = await server.registry.node(nodeID)?.tags ?? []
-            await server.metrics.record(nodeID: nodeID, nodeTags: tags, timestamp: sample.timestamp, values: values)
+            await server.metrics.record(nodeID: nodeID, nodeTags: session.tags, timestamp: sample.timestamp, values: values)
         case .inventory(let inventory):
             await server.registry.setInventory(nodeID, inventory.attributes)
         case .logStreamOpen(let open):
@@ -193,8 +194,7 @@ public struct AgentConnection: Sendable {
                 session.link.send([.error(ErrorMessage(code: "invalid_value", fatal: false, message: "log stream \(batch.streamID) was not opened"))])
                 return
             }
-            let tags = await server.registry.node(nodeID)?.tags ?? []
-            await server.logs.ingest(nodeID: nodeID, nodeTags: tags, sessionID: session.sessionID, streamID: batch.streamID, streamKey: key, batch: batch)
+            await server.logs.ingest(nodeID: nodeID, nodeTags: session.tags, sessionID: session.sessionID, streamID: batch.streamID, streamKey: key, batch: batch)
         case .logGap(let gap):
             logger.warning("agent dropped log records", metadata: ["stream": "\(session.streams[gap.streamID] ?? "?")", "count": "\(gap.count)"])
             server.serverMetrics.logGapRecords.increment(by: Int64(gap.count))

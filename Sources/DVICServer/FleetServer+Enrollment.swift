@@ -105,7 +105,7 @@ extension FleetServer {
     /// A keepalive goes through the same actors as an agent's frames.
     func ingest(_ keepalive: Keepalive, nodeID: String) async {
         let interval = configuration.keepaliveIntervalSeconds
-        await registry.deviceSeen(nodeID, intervalSeconds: interval)
+        let tags = await registry.deviceSeen(nodeID, intervalSeconds: interval)
         // A device that resends the same keepalive (same seq, no reboot) must not store
         // its logs twice.
         let fresh = deviceSequences.withLock { sequences -> Bool in
@@ -116,7 +116,6 @@ extension FleetServer {
             sequences[nodeID] = (seq, keepalive.uptimeMs ?? 0)
             return true
         }
-        let tags = await registry.node(nodeID)?.tags ?? []
         var names: [UInt32: String] = [:]
         var open: LogStreamOpen?
         for message in keepalive.messages(receivedAt: clock.now(), firstLogSeq: 1) {

@@ -35,8 +35,6 @@ public struct ServerConfiguration: Sendable {
     /// Per-connection and per-request limits; one client over them is refused or
     /// disconnected, and nobody else notices.
     public struct Limits: Sendable {
-        /// Largest JSON request body.
-        public var maxRequestBytes: Int = 256 * 1024
         /// Largest keepalive body (the Spec's).
         public var maxKeepaliveBytes: Int = 16 * 1024
         /// Largest WebSocket message (the Spec's).

@@ -86,16 +86,21 @@ public actor NodeRegistry: Service {
         await apply(core.disconnected(nodeID: nodeID, sessionID: sessionID, now: now))
     }
 
-    public func seen(_ nodeID: String) async {
+    /// Notes that the node was heard from; returns its tags, which the caller needs
+    /// for live-stream filtering, so that the ingest path pays one actor hop, not two.
+    @discardableResult
+    public func seen(_ nodeID: String) async -> [String] {
         let now = clock.now()
         lastSeenDirty[nodeID] = now
         await apply(core.seen(nodeID: nodeID, now: now))
+        return core.nodes[nodeID]?.tags ?? []
     }
 
     /// A device posted; it promised to post again within `intervalSeconds`.
-    public func deviceSeen(_ nodeID: String, intervalSeconds: Int) async {
+    @discardableResult
+    public func deviceSeen(_ nodeID: String, intervalSeconds: Int) async -> [String] {
         _ = core.update(nodeID) { $0.keepaliveSeconds = intervalSeconds }
-        await seen(nodeID)
+        return await seen(nodeID)
     }
 
     public func isCurrent(nodeID: String, sessionID: String) -> Bool {
