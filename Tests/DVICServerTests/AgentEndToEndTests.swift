@@ -1,6 +1,7 @@
 import DVICLog
 import DVICTesting
 import Foundation
+import Glibc
 import Testing
 
 /// The real `dvic-agent` against the real `dvic-server`, as separate processes: kill
@@ -10,24 +11,22 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let binaries = root.appendingPathComponent(".build/debug")
 
-    final class Child: @unchecked Sendable {
-        let process = Process()
-        let output = Pipe()
+    /// A child started through `Spawn` (clean signal mask, output to /dev/null) and
+    /// reaped by polling, never by blocking a cooperative thread.
+    struct Child: Sendable {
+        let pid: pid_t
 
         init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-            process.executableURL = binaries.appendingPathComponent(executable)
-            process.arguments = arguments
             var env = ProcessInfo.processInfo.environment
             for (key, value) in environment { env[key] = value }
-            process.environment = env
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+            let null = open("/dev/null", O_RDWR)
+            defer { close(null) }
+            pid = try Spawn.start(binaries.appendingPathComponent(executable).path, arguments, environment: env, stdin: null, stdout: null, stderr: null)
         }
 
-        func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        func kill() async {
+            Glibc.kill(pid, SIGKILL)
+            _ = await Spawn.wait(pid, timeout: .seconds(10))
         }
     }
 
@@ -84,7 +83,7 @@ import Testing
 
         await write(200)
         // The server dies mid-stream; lines keep coming; it comes back.
-        server.kill()
+        await server.kill()
         await write(200)
         server = try await startServer(port: port, data: directory + "/data")
         await write(100)
@@ -94,7 +93,7 @@ import Testing
         #expect(Set(texts).count == texts.count)
 
         // The agent dies mid-stream; lines keep coming; it comes back with its state.
-        agent.kill()
+        await agent.kill()
         await write(200)
         agent = try Child("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
         await write(100)
@@ -104,7 +103,7 @@ import Testing
         #expect(Set(texts).count == texts.count)
         #expect(Set(texts) == Set((1...written).map { "e2e line \($0)" }))
         log.close()
-        agent.kill()
-        server.kill()
+        await agent.kill()
+        await server.kill()
     }
 }

@@ -1,13 +1,14 @@
-import DVICTesting
-import Glibc
+public import Glibc
 import Foundation
 
 /// Starts child processes with a clean signal mask and default signal actions. The
 /// test process runs on threads that block signals, and a child made by `Process`
 /// inherits that mask: `dvic` would not die on SIGTERM, nor a tmux server on
-/// `kill-server`.
-enum Spawn {
-    static func start(_ executable: String, _ arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
+/// `kill-server`. Waiting polls `waitpid` with WNOHANG, because a blocking wait
+/// (Foundation's `waitUntilExit`) holds a thread of the 2-thread cooperative pool and
+/// can stall every in-process server of the test run.
+public enum Spawn {
+    public static func start(_ executable: String, _ arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -41,7 +42,7 @@ enum Spawn {
 
     /// The exit status (128 + signal when killed by one), polled so that no thread
     /// blocks; nil on timeout.
-    static func wait(_ pid: pid_t, timeout: Duration) async -> Int32? {
+    public static func wait(_ pid: pid_t, timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while true {
             var status: Int32 = 0
@@ -57,7 +58,7 @@ enum Spawn {
     }
 
     /// A pipe whose ends are closed in children (but for the dup2'd copy).
-    static func pipe() throws -> (read: Int32, write: Int32) {
+    public static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard Glibc.pipe(&fds) == 0 else { throw HarnessError("pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
