@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "dvic-agent", targets: ["dvic-agent"]),
         .library(name: "DVICAgentCore", targets: ["DVICAgentCore"]),
         .executable(name: "dvic", targets: ["dvic"]),
+        .executable(name: "dvic-loadtest", targets: ["dvic-loadtest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -39,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // SSH installs (issue #8): the client side only, password authentication.
+        .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
     ],
     targets: [
         // The system's libz (Debian: zlib1g-dev); no vendored copy.
@@ -111,6 +114,7 @@ let package = Package(
             dependencies: [
                 "DVICProtocol",
                 "DVICAgentCore",
+                "DVICInstall",
                 "DVICLogFormat",
                 "DVICStore",
                 "DVICServerCore",
@@ -169,6 +173,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Installs the agent on a machine over SSH (password login, pinned host key, sudo -S).
+        // Used by the agent (installs "via" a source node) and by the server (`--via server`).
+        .target(
+            name: "DVICInstall",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // forkpty, terminal sizes and posix_spawn into a new process group.
         .target(name: "CPty", linkerSettings: [.linkedLibrary("util")]),
         // The agent: collectors, log tailing, spool, commands, terminals, connection.
@@ -176,7 +193,7 @@ let package = Package(
         .target(
             name: "DVICAgentCore",
             dependencies: [
-                "DVICProtocol", "DVICLogFormat", "CPty",
+                "DVICProtocol", "DVICLogFormat", "CPty", "DVICInstall",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -216,6 +233,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The load test (issue #9): thousands of simulated agents against one server. In the
+        // main package so that CI's single debug build makes it too.
+        .executableTarget(
+            name: "dvic-loadtest",
+            dependencies: [
+                "DVICProtocol",
+                "DVICTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // libFuzzer entry point over the frame decoder; `tools/fuzz` builds it with
         // `--sanitize=fuzzer`. In an ordinary build it is an inert executable, which
         // keeps it compiling with the rest of the package.
@@ -235,6 +266,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DVICInstallTests",
+            dependencies: [
+                "DVICInstall",
+                "DVICProtocol",
+                "DVICServer",
+                "DVICServerCore",
+                "DVICTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -53,6 +53,8 @@ enum VectorCatalog {
         ("configUpdate", .configUpdate(ConfigUpdate(config: [KeyValue("interval_ms", "5000"), KeyValue("journald.units", "ssh.service,demo.service")]))),
         ("updateOffer", .updateOffer(UpdateOffer(version: "0.2.0", url: "/v1/agent/builds/0.2.0", size: 9_437_184, sha256: sha256, signature: signature))),
         ("updateStatus", .updateStatus(UpdateStatus(version: "0.2.0", state: .rolledBack, message: "new build did not come online"))),
+        ("installRequest", .installRequest(InstallRequest(jobID: "job-7c1e", host: "192.168.1.42", port: 22, user: "pi", password: "raspberry", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMo9w3dTm+Xy2dQWZkqEwP7xYj5o0n3kC7i0pQ5Zc0sF", command: "sudo -S -p '' sh -c 'curl -fsSL \"http://10.0.0.2:8080/install.sh?token=enr_x\" | sh'", timeoutMs: 300_000))),
+        ("installProgress", .installProgress(InstallProgress(jobID: "job-7c1e", step: "failed", message: "sudo: a password is required", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMo9w3dTm+Xy2dQWZkqEwP7xYj5o0n3kC7i0pQ5Zc0sF", failure: "no_sudo", finished: true))),
         ("ping", .ping(Ping(nonce: 0xDEAD_BEEF))),
         ("pong", .pong(Pong(nonce: 0xDEAD_BEEF))),
         ("error", .error(ErrorMessage(code: "unknown_message_type", fatal: false, message: "message type 0x7f is not known"))),

@@ -28,6 +28,8 @@ public enum Message: Hashable, Sendable {
     case configUpdate(ConfigUpdate)
     case updateOffer(UpdateOffer)
     case updateStatus(UpdateStatus)
+    case installRequest(InstallRequest)
+    case installProgress(InstallProgress)
     case ping(Ping)
     case pong(Pong)
     case error(ErrorMessage)
@@ -72,6 +74,8 @@ public enum Message: Hashable, Sendable {
         case .configUpdate: .configUpdate
         case .updateOffer: .updateOffer
         case .updateStatus: .updateStatus
+        case .installRequest: .installRequest
+        case .installProgress: .installProgress
         case .ping: .ping
         case .pong: .pong
         case .error: .error
@@ -119,6 +123,8 @@ public enum Message: Hashable, Sendable {
         case .configUpdate: return .configUpdate(try ConfigUpdate(from: &reader))
         case .updateOffer: return .updateOffer(try UpdateOffer(from: &reader))
         case .updateStatus: return .updateStatus(try UpdateStatus(from: &reader))
+        case .installRequest: return .installRequest(try InstallRequest(from: &reader))
+        case .installProgress: return .installProgress(try InstallProgress(from: &reader))
         case .ping: return .ping(try Ping(from: &reader))
         case .pong: return .pong(try Pong(from: &reader))
         case .error: return .error(try ErrorMessage(from: &reader))
@@ -166,6 +172,8 @@ public enum Message: Hashable, Sendable {
         case .configUpdate(let body): try body.write(to: &writer)
         case .updateOffer(let body): try body.write(to: &writer)
         case .updateStatus(let body): try body.write(to: &writer)
+        case .installRequest(let body): try body.write(to: &writer)
+        case .installProgress(let body): try body.write(to: &writer)
         case .ping(let body): try body.write(to: &writer)
         case .pong(let body): try body.write(to: &writer)
         case .error(let body): try body.write(to: &writer)
@@ -220,6 +228,8 @@ extension Message: Codable {
         case .configUpdate: self = .configUpdate(try ConfigUpdate(from: decoder))
         case .updateOffer: self = .updateOffer(try UpdateOffer(from: decoder))
         case .updateStatus: self = .updateStatus(try UpdateStatus(from: decoder))
+        case .installRequest: self = .installRequest(try InstallRequest(from: decoder))
+        case .installProgress: self = .installProgress(try InstallProgress(from: decoder))
         case .ping: self = .ping(try Ping(from: decoder))
         case .pong: self = .pong(try Pong(from: decoder))
         case .error: self = .error(try ErrorMessage(from: decoder))
@@ -268,6 +278,8 @@ extension Message: Codable {
         case .configUpdate(let body): try body.encode(to: encoder)
         case .updateOffer(let body): try body.encode(to: encoder)
         case .updateStatus(let body): try body.encode(to: encoder)
+        case .installRequest(let body): try body.encode(to: encoder)
+        case .installProgress(let body): try body.encode(to: encoder)
         case .ping(let body): try body.encode(to: encoder)
         case .pong(let body): try body.encode(to: encoder)
         case .error(let body): try body.encode(to: encoder)

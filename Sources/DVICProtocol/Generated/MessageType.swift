@@ -28,6 +28,8 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable {
     case configUpdate = 0x31
     case updateOffer = 0x32
     case updateStatus = 0x33
+    case installRequest = 0x34
+    case installProgress = 0x35
     case ping = 0x38
     case pong = 0x39
     case error = 0x3F
@@ -73,6 +75,8 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable {
         case .configUpdate: "configUpdate"
         case .updateOffer: "updateOffer"
         case .updateStatus: "updateStatus"
+        case .installRequest: "installRequest"
+        case .installProgress: "installProgress"
         case .ping: "ping"
         case .pong: "pong"
         case .error: "error"
@@ -119,6 +123,8 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable {
         case "configUpdate": self = .configUpdate
         case "updateOffer": self = .updateOffer
         case "updateStatus": self = .updateStatus
+        case "installRequest": self = .installRequest
+        case "installProgress": self = .installProgress
         case "ping": self = .ping
         case "pong": self = .pong
         case "error": self = .error

@@ -78,6 +78,8 @@ export const MESSAGES = [
   [0x31, 'configUpdate', [['config', 'pairs']]],
   [0x32, 'updateOffer', [['version', 'string'], ['url', 'string'], ['size', 'varint'], ['sha256', 'bytes:32'], ['signature', 'bytes:64']]],
   [0x33, 'updateStatus', [['version', 'string'], ['state', 'enum:UpdateState'], ['message', 'string']]],
+  [0x34, 'installRequest', [['jobID', 'string'], ['host', 'string'], ['port', 'varint'], ['user', 'string'], ['password', 'string'], ['hostKey', 'string'], ['command', 'string'], ['timeoutMs', 'varint']]],
+  [0x35, 'installProgress', [['jobID', 'string'], ['step', 'string'], ['message', 'string'], ['hostKey', 'string'], ['failure', 'string'], ['finished', 'bool']]],
   [0x38, 'ping', [['nonce', 'varint']]],
   [0x39, 'pong', [['nonce', 'varint']]],
   [0x3f, 'error', [['code', 'string'], ['fatal', 'bool'], ['message', 'string']]],
