@@ -52,7 +52,8 @@ public struct Agent: Service {
         let terminals = PtyManager(
             configuration: PtyManager.Configuration(maxSessions: configuration.terminalsMax), logger: logger,
             eventLoopGroup: eventLoopGroup, emit: emit)
-        await runtime.attach(commands: commands, terminals: terminals)
+        let installs = InstallRunner(logger: logger, eventLoopGroup: eventLoopGroup, emit: emit)
+        await runtime.attach(commands: commands, terminals: terminals, installs: installs)
         let loops = AgentLoops(configuration: configuration, runtime: runtime, logger: logger, eventLoopGroup: eventLoopGroup)
         logger.info(
             "agent starting",
@@ -65,6 +66,7 @@ public struct Agent: Service {
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask { await commands.run() }
                     group.addTask { await terminals.run() }
+                    group.addTask { await installs.run() }
                     group.addTask { await loops.metrics() }
                     group.addTask { await loops.logs() }
                     group.addTask { await loops.housekeeping() }

@@ -31,6 +31,7 @@ public actor AgentRuntime {
     private var wakeup: AsyncStream<Void>.Continuation?
     private var commands: CommandRunner?
     private var terminals: PtyManager?
+    private var installs: InstallRunner?
     private var configurationWatchers: [AsyncStream<AgentConfiguration>.Continuation] = []
 
     public init(configuration: AgentConfiguration, spool: Spool, logger: Logger) {
@@ -40,9 +41,10 @@ public actor AgentRuntime {
         self.ring = MetricsRing(capacity: configuration.metricsRingCapacity)
     }
 
-    public func attach(commands: CommandRunner?, terminals: PtyManager?) {
+    public func attach(commands: CommandRunner?, terminals: PtyManager?, installs: InstallRunner? = nil) {
         self.commands = commands
         self.terminals = terminals
+        self.installs = installs
     }
 
     /// The configuration now and every time the server changes it.
@@ -269,6 +271,14 @@ public actor AgentRuntime {
                 terminals?.resize(resize)
             case .closePty(let close):
                 terminals?.close(close)
+            case .runInstall(let request):
+                if let installs {
+                    installs.submit(request)
+                } else {
+                    outbox.append(.installProgress(InstallProgress(
+                        jobID: request.jobID, step: "", message: "this agent runs no installs", hostKey: "", failure: "source_unavailable", finished: true)))
+                    wakeup?.yield()
+                }
             case .close(let code, let reason):
                 logger.info("closing the connection", metadata: ["code": "\(code)", "reason": "\(reason)"])
                 requestClose(code: code, reason: reason)

@@ -32,6 +32,8 @@ public struct AgentSessionCore: Sendable {
         case ptyInput(PtyInput)
         case resizePty(PtyResize)
         case closePty(PtyClose)
+        /// Install the agent on another machine over SSH (Spec/install.md).
+        case runInstall(InstallRequest)
         /// Close the WebSocket with this status code and reason.
         case close(code: UInt16, reason: String)
     }
@@ -79,7 +81,7 @@ public struct AgentSessionCore: Sendable {
 
     public init(
         identity: AgentIdentity, agentVersion: String = AgentVersion.current,
-        capabilities: [String] = ["deflate"] + PresetDictionary.knownIDs.sorted().map(PresetDictionary.capability),
+        capabilities: [String] = ["deflate", "ssh-install"] + PresetDictionary.knownIDs.sorted().map(PresetDictionary.capability),
         settings: Settings = Settings(), now: Int64
     ) {
         self.identity = identity
@@ -163,6 +165,8 @@ public struct AgentSessionCore: Sendable {
             return [.closePty(close)]
         case .configUpdate(let update):
             return [.applyConfig(update.config)]
+        case .installRequest(let request):
+            return [.runInstall(request)]
         case .updateOffer(let offer):
             // Self-update is not implemented by this agent: say so instead of staying silent.
             return [.send([.updateStatus(UpdateStatus(version: offer.version, state: .refused, message: "this agent does not update itself"))])]

@@ -193,7 +193,7 @@ public struct FleetClient: Sendable {
         }
     }
 
-    static func pathComponent(_ text: String) -> String {
+    public static func pathComponent(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
     }
 }

@@ -111,6 +111,7 @@ public struct AgentConnection: Sendable {
         connectionLogger[metadataKey: "node"] = "\(nodeID)"
         connectionLogger[metadataKey: "session"] = "\(sessionID)"
         connectionLogger.info("agent connected", metadata: ["version": "\(hello.agentVersion)"])
+        await server.installs.online(nodeID: nodeID, name: record.name)
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -212,6 +213,8 @@ public struct AgentConnection: Sendable {
             await server.commands.ptyOutput(nodeID: nodeID, output)
         case .ptyClose(let close):
             await server.commands.ptyClosed(nodeID: nodeID, close)
+        case .installProgress(let progress):
+            await server.installs.progress(from: nodeID, progress)
         case .updateStatus(let status):
             logger.info("agent update", metadata: ["version": "\(status.version)", "state": "\(status.state.name)", "message": "\(status.message)"])
         case .ping(let ping):

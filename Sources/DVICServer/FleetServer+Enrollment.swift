@@ -22,11 +22,9 @@ extension FleetServer {
                 createdAt: now, expiresAt: now + Int64(ttl) * 1000)
             try await self.store.createEnrollment(record)
             await self.audit.record(principal, action: "enrollment.create", target: body.name ?? "", detail: ["ttlSeconds": "\(ttl)", "tags": (body.tags ?? []).joined(separator: ",")])
-            let host = request.head.authority ?? "SERVER:\(self.configuration.port)"
-            let scheme = self.configuration.tlsCertificate == nil ? "http" : "https"
             return EditedResponse(status: .created, response: APIModel.EnrollmentResponse(
                 token: token, expiresAt: APIModel.time(record.expiresAt),
-                installCommand: "curl -fsSL \(scheme)://\(host)/install.sh?token=\(token) | sudo sh"))
+                installCommand: "curl -fsSL \"\(self.publicURL(request))/install.sh?token=\(token)\" | sudo sh"))
         }
 
         router.post("/v1/enroll") { request, context -> EditedResponse<APIModel.EnrollResponse> in
@@ -54,6 +52,7 @@ extension FleetServer {
             _ = try await self.registry.add(NodeRecord(
                 id: nodeID, name: name, kind: "agent", tags: tags, publicKey: Array(key), createdAt: now, lastSeen: 0))
             await self.audit.record(Principal(username: enrollment.createdBy, role: .admin), action: "node.enroll", target: nodeID, detail: ["name": name])
+            await self.installs.enrolled(tokenHash: enrollment.tokenHash, nodeID: nodeID)
             return EditedResponse(status: .created, response: APIModel.EnrollResponse(nodeID: nodeID, name: name))
         }
     }

@@ -88,6 +88,8 @@ extension FleetServer {
         addCommandRoutes(router)
         addEnrollmentRoutes(router)
         addDeviceRoutes(router)
+        addInstallRoutes(router)
+        addAgentDownloadShimRoute(router)
 
         router.get("/v1/audit") { request, context in
             _ = try context.require(.operator)

@@ -29,6 +29,9 @@ public final class FleetServer: Sendable {
     public let commands: CommandDispatcher
     public let auth: AuthService
     public let audit: AuditLog
+    public let installs: InstallCoordinator
+    /// Agent builds for installs and updates, and their one-time download tokens (issue #8).
+    public let agentBuilds: AgentBuilds
     public let serverMetrics = ServerMetrics()
     /// Last keepalive sequence number and uptime per device, to drop resent keepalives.
     let deviceSequences = Mutex<[String: (seq: UInt64, uptime: UInt64)]>([:])
@@ -53,6 +56,10 @@ public final class FleetServer: Sendable {
             registry: registry, links: links, hub: hub, store: store, audit: audit, clock: clock,
             graceMs: Int64(configuration.commandGraceMilliseconds), logger: logger)
         self.auth = AuthService(store: store, clock: clock, bcryptCost: configuration.bcryptCost, logger: logger)
+        self.agentBuilds = AgentBuilds(
+            directory: configuration.dataDirectory + "/agent-builds", releaseKeyText: configuration.releaseKeyText,
+            fallbackBinaryPath: configuration.agentBinaryPath, clock: clock, logger: logger)
+        self.installs = InstallCoordinator(store: store, hub: hub, links: links, registry: registry, audit: audit, clock: clock, logger: logger)
     }
 
     /// Opens the store named by the configuration (creating the data directory).
@@ -132,7 +139,7 @@ public final class FleetServer: Sendable {
 
     /// The long-lived parts, in start order (they stop in reverse order).
     public func services(application: some ApplicationProtocol) -> [any Service] {
-        [StoreService(store: store), registry, metrics, logs, commands, FleetGaugeService(server: self), application]
+        [StoreService(store: store), registry, metrics, logs, commands, installs, FleetGaugeService(server: self), application]
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully.

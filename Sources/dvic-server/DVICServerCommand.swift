@@ -20,6 +20,7 @@ struct DVICServerCommand: AsyncParsableCommand {
     @Option(help: "TLS private key (PEM).") var tlsKey: String?
     @Option(help: "Seconds of silence before an agent is shown offline.") var agentTimeout = 30
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "The server's URL as the lab's machines reach it (install scripts and one-liners); default: the address each request came to.") var publicURL: String?
 
     func run() async throws {
         var logger = Logger(label: "dvic-server")
@@ -32,6 +33,7 @@ struct DVICServerCommand: AsyncParsableCommand {
         configuration.tlsCertificate = tlsCert
         configuration.tlsKey = tlsKey
         configuration.agentTimeoutSeconds = agentTimeout
+        configuration.publicURL = publicURL
         configuration.localAgent = !noLocalAgent
         configuration.localAgentLogDirectory = ProcessInfo.processInfo.environment["DVIC_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.adminPassword = ProcessInfo.processInfo.environment["DVIC_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }

@@ -21,7 +21,7 @@ struct NodesCommand: AsyncParsableCommand {
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "One node: show it (add comes with SSH installs).",
+        abstract: "One node: show it, or add a machine over SSH.",
         subcommands: [NodeShowCommand.self, NodeAddCommand.self])
 }
 
@@ -37,22 +37,6 @@ struct NodeShowCommand: AsyncParsableCommand {
     func run() async throws {
         try await report { () async throws(CLIError) in
             try await Commands.nodeShow(node, json: json, client: try connection.client())
-        }
-    }
-}
-
-/// Room for issue 8 (adding machines over SSH).
-struct NodeAddCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "add",
-        abstract: "Add a machine over SSH (not available yet; use `dvic enroll`).")
-
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(parsing: .allUnrecognized, help: "Reserved.") var arguments: [String] = []
-
-    func run() async throws {
-        try await report { () async throws(CLIError) in
-            throw .notAvailable("`dvic node add` is not available yet in this version (SSH installs, issue 8); use `dvic enroll` and run the install line on the machine")
         }
     }
 }
