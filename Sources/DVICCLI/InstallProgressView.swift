@@ -14,7 +14,7 @@ public struct InstallProgressView: Sendable {
         return new.map { step in
             let index = Self.plan.firstIndex(of: step.step).map { String($0 + 1) } ?? "·"
             let counter = "[\(String(repeating: " ", count: max(0, width - index.count)))\(index)/\(job.total)]"
-            return "\(counter) \(step.step.padding(12)) \(step.message)"
+            return "\(counter) \(step.step.padding(13)) \(step.message)"
         }
     }
 

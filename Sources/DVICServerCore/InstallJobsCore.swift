@@ -139,6 +139,11 @@ public struct InstallJobsCore: Sendable {
     /// A node completed its handshake.
     public mutating func online(nodeID: String, name: String, now: Int64) -> [Directive] {
         guard let id = order.last(where: { jobs[$0]?.nodeID == nodeID && jobs[$0]?.state == .running }), var job = jobs[id] else { return [] }
+        // The agent can connect before the script has said `started` (it checks the agent is
+        // still alive a second later): a node online is an agent started.
+        if !job.steps.contains(where: { $0.name == "started" }) {
+            job.steps.append(Step(name: "started", message: "the agent started and connected", at: now))
+        }
         job.steps.append(Step(name: "online", message: "node \(name) (\(nodeID)) is online", at: now))
         job.state = .succeeded
         job.finishedAt = now
