@@ -87,27 +87,22 @@ extension FleetServer {
             hostKeyFingerprint: job.hostKey.isEmpty ? nil : HostKeyFingerprint.sha256(openSSHKey: job.hostKey), nodeID: job.nodeID)
     }
 
-    /// Renders the install script for a valid enrollment token. Errors come back as a script
-    /// that prints them and fails, with the error status: `curl -f` stops on the status, and a
-    /// plain `curl | sh` still shows the reason instead of running an HTML or JSON page.
+    /// Renders the install script for a valid enrollment token. Errors are the API's JSON errors:
+    /// the one-liner's `curl -f` stops on the status, so no error page is ever fed to `sh`.
     func installScript(_ request: Request) async throws -> Response {
-        func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {
-            let text = "#!/bin/sh\necho 'dvic install: \(message.replacingOccurrences(of: "'", with: "’"))' >&2\nexit 1\n"
-            return Response(status: status, headers: [.contentType: "text/x-shellscript; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
         guard let token = request.uri.queryParameters.get("token"), !token.isEmpty, token.utf8.count <= 128 else {
-            return refuse(.badRequest, "the URL needs ?token=ENROLLMENT_TOKEN (create one with dvic enroll or the dashboard)")
+            throw APIError.badRequest("the URL needs ?token=ENROLLMENT_TOKEN (create one with dvic enroll or the dashboard)")
         }
         guard let enrollment = try await store.enrollment(tokenHash: AuthService.sha256(token)) else {
-            return refuse(.unauthorized, "unknown enrollment token; create a new one with dvic enroll")
+            throw APIError(.unauthorized, "enrollment_unknown", "unknown enrollment token; create a new one with dvic enroll")
         }
         // A used token still renders until it expires, so that running the one-liner twice
         // reinstalls; the enrolled node keeps its key and ignores the token.
         guard enrollment.expiresAt > clock.now() else {
-            return refuse(.gone, "the enrollment token expired; create a new one with dvic enroll")
+            throw APIError(.gone, "enrollment_expired", "the enrollment token expired; create a new one with dvic enroll")
         }
         guard let build = await agentBuilds.installBuild() else {
-            return refuse(.serviceUnavailable, "this server has no agent build to install (start dvic-server next to a dvic-agent binary or upload a build)")
+            throw APIError(.serviceUnavailable, "no_agent_build", "this server has no agent build to install (start dvic-server next to a dvic-agent binary, or upload a build)")
         }
         let downloadToken = await agentBuilds.issueDownloadToken(version: build.version, ttl: .seconds(900))
         let base = publicURL(request)

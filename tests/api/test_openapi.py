@@ -25,6 +25,7 @@ import base64
 import hashlib
 import http.client
 import json
+import secrets
 import os
 import re
 import shutil
@@ -951,6 +952,7 @@ JSON_BODY_CALLS = {
     "/v1/enrollments": "admin",
     "/v1/enroll": None,
     "/v1/devices": "admin",
+    "/v1/installs": "admin",
 }
 
 WRONG_TYPES = {
@@ -961,6 +963,12 @@ WRONG_TYPES = {
     "/v1/enrollments": [{"ttlSeconds": 1.5}, {"ttlSeconds": "60"}, {"tags": "lab"}, {"name": 7}],
     "/v1/enroll": [{"token": "dve_x"}, {"token": 5, "publicKey": "AAAA"}],
     "/v1/devices": [{}, {"name": 5}, {"name": "esp", "tags": [1]}],
+    "/v1/installs": [{}, {"ip": "10.0.0.1", "user": "pi"}, {"ip": "10.0.0.1", "user": "pi", "password": 5},
+                     {"ip": "10.0.0.1", "user": "pi", "password": "x", "port": 70000},
+                     {"ip": "10.0.0.1", "user": "pi", "password": "x", "timeoutSeconds": 1},
+                     {"ip": "10.0.0.1", "user": "p i", "password": "x"}, {"ip": "", "user": "pi", "password": "x"},
+                     {"ip": "10.0.0.1", "user": "pi", "password": "x", "prefix": "relative/dir"},
+                     {"ip": "10.0.0.1", "user": "pi", "password": "two\nlines"}],
 }
 
 MALFORMED_BODIES = [
@@ -1008,11 +1016,49 @@ def test_body_at_the_limit_is_read(api, state):
     api.call("POST", "/v1/devices", token=state["admin"], body=body, expect=400, code="invalid_request")
 
 
+def test_installs_and_the_install_script(api, state):
+    """The install script renders for a live enrollment token (JSON errors otherwise); an SSH
+    install to a closed port fails as `unreachable`; a source node that is offline is 409."""
+    admin = state["admin"]
+    made = api.call("POST", "/v1/enrollments", token=admin, json_body={"name": "scripted", "ttlSeconds": 600}, expect=201).json
+    script = api.call("GET", "/install.sh", query={"token": made["token"]}, expect=200)
+    text = script.body.decode()
+    assert text.startswith("#!/bin/sh") and made["token"] in text and "/v1/agent/download?token=" in text
+    assert "DVIC_SHA256=" in text and "systemctl" in text
+    api.call("GET", "/install.sh", expect=400, code="invalid_request")
+    api.call("GET", "/install.sh", query={"token": "dve_unknown"}, expect=401, code="enrollment_unknown")
+    short = api.call("POST", "/v1/enrollments", token=admin, json_body={"ttlSeconds": 1}, expect=201).json["token"]
+    time.sleep(1.3)
+    api.call("GET", "/install.sh", query={"token": short}, expect=410, code="enrollment_expired")
+
+    # Port 9 on loopback: nothing listens, so the server's own SSH client reports unreachable.
+    secret = "never-stored-" + secrets.token_hex(8)
+    job = api.call("POST", "/v1/installs", token=admin, json_body={
+        "ip": "127.0.0.1", "port": 9, "user": "pi", "password": secret, "via": "server", "name": "nowhere", "timeoutSeconds": 30,
+    }, expect=202).json
+    assert job["state"] == "running" and job["via"] == "server" and job["total"] == 6
+    deadline = time.time() + 30
+    while job["state"] == "running" and time.time() < deadline:
+        time.sleep(0.2)
+        job = api.call("GET", f"/v1/installs/{job['id']}", token=admin, expect=200).json
+    assert job["state"] == "failed" and job["failure"] == "unreachable", job
+    listed = api.call("GET", "/v1/installs", token=admin, expect=200).json["jobs"]
+    assert listed[0]["id"] == job["id"]
+    audit = api.call("GET", "/v1/audit", token=admin, query={"limit": "200"}, expect=200)
+    assert b"install.start" in audit.body and secret.encode() not in audit.body
+
+    # The enrolled-but-never-connected node of the enrollment test is offline: not a source.
+    api.call("POST", "/v1/installs", token=admin, json_body={
+        "ip": "127.0.0.1", "user": "pi", "password": "x", "via": state["agent"]}, expect=409, code="source_unavailable")
+    api.call("POST", "/v1/installs", token=admin, json_body={
+        "ip": "127.0.0.1", "user": "pi", "password": "x", "via": "no-such-node"}, expect=400, code="invalid_request")
+
+
 def test_unknown_ids_are_404(api, state):
     admin = state["admin"]
     for method, path in (
         ("GET", "/v1/nodes/n-unknown"), ("DELETE", "/v1/nodes/n-unknown"), ("GET", "/v1/nodes/n-unknown/metrics"),
-        ("GET", "/v1/commands/c-unknown"), ("POST", "/v1/commands/c-unknown/cancel"),
+        ("GET", "/v1/commands/c-unknown"), ("POST", "/v1/commands/c-unknown/cancel"), ("GET", "/v1/installs/inst-unknown"),
         ("GET", "/v1/nodes/%2E%2E"), ("GET", "/v1/nodes/" + "z" * 2000), ("GET", "/v1/nodes/%00"),
     ):
         api.call(method, path, token=admin, expect=404, code="not_found")
