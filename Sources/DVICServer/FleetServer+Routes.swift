@@ -89,7 +89,6 @@ extension FleetServer {
         addEnrollmentRoutes(router)
         addDeviceRoutes(router)
         addInstallRoutes(router)
-        addAgentDownloadShimRoute(router)
 
         router.get("/v1/audit") { request, context in
             _ = try context.require(.operator)
