@@ -29,6 +29,8 @@ public final class FleetServer: Sendable {
     public let commands: CommandDispatcher
     public let auth: AuthService
     public let audit: AuditLog
+    /// Agent builds for installs and updates, and their one-time download tokens (issue #8).
+    public let agentBuilds: AgentBuilds
     public let serverMetrics = ServerMetrics()
     /// Last keepalive sequence number and uptime per device, to drop resent keepalives.
     let deviceSequences = Mutex<[String: (seq: UInt64, uptime: UInt64)]>([:])
@@ -53,6 +55,9 @@ public final class FleetServer: Sendable {
             registry: registry, links: links, hub: hub, store: store, audit: audit, clock: clock,
             graceMs: Int64(configuration.commandGraceMilliseconds), logger: logger)
         self.auth = AuthService(store: store, clock: clock, bcryptCost: configuration.bcryptCost, logger: logger)
+        self.agentBuilds = AgentBuilds(
+            directory: configuration.dataDirectory + "/agent-builds", releaseKeyText: configuration.releaseKeyText,
+            fallbackBinaryPath: configuration.agentBinaryPath, clock: clock, logger: logger)
     }
 
     /// Opens the store named by the configuration (creating the data directory).

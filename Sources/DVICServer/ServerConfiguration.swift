@@ -31,6 +31,12 @@ public struct ServerConfiguration: Sendable {
     /// Allowed `Origin` values for browser WebSocket upgrades besides the server's own
     /// address (`*` allows any; for development only).
     public var allowedOrigins: [String] = []
+    /// The release public key's text (`--release-key FILE`'s contents; see Spec/updates.md):
+    /// uploaded agent builds must be signed by it. nil: no signed builds are accepted.
+    public var releaseKeyText: String? = nil
+    /// The unsigned agent binary installs get while no signed build is stored (nil: the
+    /// `dvic-agent` next to the server's executable).
+    public var agentBinaryPath: String? = nil
 
     /// Per-connection and per-request limits; one client over them is refused or
     /// disconnected, and nobody else notices.
