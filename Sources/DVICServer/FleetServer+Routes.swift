@@ -89,6 +89,7 @@ extension FleetServer {
         addEnrollmentRoutes(router)
         addDeviceRoutes(router)
         addAgentBuildRoutes(router)
+        addUpdateRoutes(router)
 
         router.get("/v1/audit") { request, context in
             _ = try context.require(.operator)
