@@ -127,6 +127,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                // Agent builds: file work on NIO's thread pool.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Resources/dashboard")],
             swiftSettings: swiftSettings

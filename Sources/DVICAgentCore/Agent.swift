@@ -73,8 +73,11 @@ public struct Agent: Service {
                     group.addTask { await loops.journald() }
                     group.addTask { await loops.containers() }
                     group.addTask { await loops.gpu.run(executable: configuration.nvidiaSMIPath, interval: configuration.gpuPollInterval, eventLoopGroup: eventLoopGroup, logger: logger) }
-                    if configuration.serverURL != nil {
+                    if let server = configuration.serverURL {
                         group.addTask { try await connect(runtime: runtime, loops: loops) }
+                        let updater = SelfUpdater(settings: selfUpdateSettings(server: server), runtime: runtime, downloader: UpdateDownloader(eventLoopGroup: eventLoopGroup), logger: logger)
+                        let offers = await runtime.updateOfferStream()
+                        group.addTask { await updater.run(offers: offers) }
                     }
                 }
             }
@@ -83,6 +86,12 @@ public struct Agent: Service {
         }
         await runtime.shutdown()
         logger.info("agent stopped")
+    }
+
+    private func selfUpdateSettings(server: String) -> SelfUpdater.Settings {
+        SelfUpdater.Settings(
+            executable: configuration.executablePath, arguments: configuration.launchArguments, releaseKey: configuration.releaseKey,
+            serverURL: server, stateDirectory: configuration.stateDirectory, timeout: configuration.updateTimeout)
     }
 
     /// Enrolls when needed, then keeps the connection up.

@@ -8,7 +8,8 @@ public import DVICProtocol
 /// or with `ms`/`s`), `name`, `tag` (repeatable; `tags` takes a comma list), `journald-units`
 /// (comma list, empty for all, `-` for none), `log-files` (comma list), `spool-max-bytes`,
 /// `commands-max-parallel`, `command-max-output-bytes`, `terminals-max`, `journalctl`,
-/// `docker-socket`, `nvidia-smi`, `config` (flag only: the file, default /etc/dvic/agent.conf).
+/// `docker-socket`, `nvidia-smi`, `release-key`, `update-timeout`, `config` (flag only: the file,
+/// default /etc/dvic/agent.conf).
 public struct AgentConfiguration: Sendable, Hashable {
     public enum JournaldSelection: Sendable, Hashable {
         case all
@@ -42,6 +43,16 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var systemRoot = ""
     /// `fdatasync` the spool every second (tests turn it off).
     public var synchronizesSpool = true
+    /// `release-key`: the release public key (base64 of the raw Ed25519 key) that agent builds
+    /// offered by the server must be signed with; without it every update is refused.
+    public var releaseKey: String?
+    /// `update-timeout`: how long a new build has to reach the server, as a trial and after its
+    /// restart, before the agent stays on (or goes back to) the old one.
+    public var updateTimeout: Duration = .seconds(60)
+    /// The executable and flags the agent was started with, set by `dvic-agent` itself (not a
+    /// setting): self-update needs them, and an in-process agent has none.
+    public var executablePath: String?
+    public var launchArguments: [String] = []
 
     public init() {}
 
@@ -128,6 +139,10 @@ public struct AgentConfiguration: Sendable, Hashable {
         case "journalctl": journalctlPath = value
         case "docker-socket": dockerSocketPath = value
         case "nvidia-smi": nvidiaSMIPath = value
+        case "release-key": releaseKey = value.isEmpty ? nil : value
+        case "update-timeout":
+            guard let parsed = Self.parseDuration(value), parsed > .zero else { throw .configuration("bad update-timeout \(value)") }
+            updateTimeout = parsed
         default: throw .configuration("unknown setting \(key)")
         }
     }

@@ -33,6 +33,7 @@ public actor AgentRuntime {
     private var terminals: PtyManager?
     private var installs: InstallRunner?
     private var configurationWatchers: [AsyncStream<AgentConfiguration>.Continuation] = []
+    private var updateOffers: AsyncStream<UpdateOffer>.Continuation?
 
     public init(configuration: AgentConfiguration, spool: Spool, logger: Logger) {
         self.configuration = configuration
@@ -52,6 +53,14 @@ public actor AgentRuntime {
         let (stream, continuation) = AsyncStream.makeStream(of: AgentConfiguration.self, bufferingPolicy: .bufferingNewest(1))
         continuation.yield(configuration)
         configurationWatchers.append(continuation)
+        return stream
+    }
+
+    /// The server's update offers, for the `SelfUpdater` (one reader). Without a reader an offer
+    /// is refused on the spot.
+    public func updateOfferStream() -> AsyncStream<UpdateOffer> {
+        let (stream, continuation) = AsyncStream.makeStream(of: UpdateOffer.self, bufferingPolicy: .bufferingNewest(4))
+        updateOffers = continuation
         return stream
     }
 
@@ -282,6 +291,13 @@ public actor AgentRuntime {
             case .close(let code, let reason):
                 logger.info("closing the connection", metadata: ["code": "\(code)", "reason": "\(reason)"])
                 requestClose(code: code, reason: reason)
+            case .update(let offer):
+                if let updateOffers {
+                    updateOffers.yield(offer)
+                } else {
+                    outbox.append(.updateStatus(UpdateStatus(version: offer.version, state: .refused, message: "this agent does not update itself")))
+                    wakeup?.yield()
+                }
             }
         }
     }

@@ -36,6 +36,8 @@ public struct AgentSessionCore: Sendable {
         case runInstall(InstallRequest)
         /// Close the WebSocket with this status code and reason.
         case close(code: UInt16, reason: String)
+        /// The server offers an agent build (`SelfUpdater` takes it from here).
+        case update(UpdateOffer)
     }
 
     public struct Settings: Sendable, Hashable {
@@ -168,8 +170,7 @@ public struct AgentSessionCore: Sendable {
         case .installRequest(let request):
             return [.runInstall(request)]
         case .updateOffer(let offer):
-            // Self-update is not implemented by this agent: say so instead of staying silent.
-            return [.send([.updateStatus(UpdateStatus(version: offer.version, state: .refused, message: "this agent does not update itself"))])]
+            return [.update(offer)]
         default:
             // Messages for other peers, or new optional ones: nothing to do.
             return []

@@ -12,7 +12,7 @@ public struct FleetClient: Sendable {
         self.settings = settings
     }
 
-    private static let session: URLSession = {
+    static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 30
         configuration.timeoutIntervalForResource = 120

@@ -217,6 +217,7 @@ public struct AgentConnection: Sendable {
             await server.installs.progress(from: nodeID, progress)
         case .updateStatus(let status):
             logger.info("agent update", metadata: ["version": "\(status.version)", "state": "\(status.state.name)", "message": "\(status.message)"])
+            await server.updates.agentReported(nodeID: nodeID, status)
         case .ping(let ping):
             session.link.send([.pong(Pong(nonce: ping.nonce))])
         case .pong:

@@ -89,6 +89,8 @@ extension FleetServer {
         addEnrollmentRoutes(router)
         addDeviceRoutes(router)
         addInstallRoutes(router)
+        addAgentBuildRoutes(router)
+        addUpdateRoutes(router)
 
         router.get("/v1/audit") { request, context in
             _ = try context.require(.operator)

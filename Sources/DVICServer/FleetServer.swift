@@ -32,6 +32,8 @@ public final class FleetServer: Sendable {
     public let installs: InstallCoordinator
     /// Agent builds for installs and updates, and their one-time download tokens (issue #8).
     public let agentBuilds: AgentBuilds
+    /// Agent update rollouts (`POST /v1/updates`).
+    public let updates: UpdateRollouts
     public let serverMetrics = ServerMetrics()
     /// Last keepalive sequence number and uptime per device, to drop resent keepalives.
     let deviceSequences = Mutex<[String: (seq: UInt64, uptime: UInt64)]>([:])
@@ -60,6 +62,8 @@ public final class FleetServer: Sendable {
             directory: configuration.dataDirectory + "/agent-builds", releaseKeyText: configuration.releaseKeyText,
             fallbackBinaryPath: configuration.agentBinaryPath, clock: clock, logger: logger)
         self.installs = InstallCoordinator(store: store, hub: hub, links: links, registry: registry, audit: audit, clock: clock, logger: logger)
+        self.updates = UpdateRollouts(
+            registry: registry, links: links, hub: hub, audit: audit, builds: agentBuilds, clock: clock, logger: logger)
     }
 
     /// Opens the store named by the configuration (creating the data directory).
@@ -139,7 +143,7 @@ public final class FleetServer: Sendable {
 
     /// The long-lived parts, in start order (they stop in reverse order).
     public func services(application: some ApplicationProtocol) -> [any Service] {
-        [StoreService(store: store), registry, metrics, logs, commands, installs, FleetGaugeService(server: self), application]
+        [StoreService(store: store), registry, metrics, logs, commands, installs, updates, FleetGaugeService(server: self), application]
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully.

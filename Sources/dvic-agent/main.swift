@@ -8,9 +8,20 @@ import Glibc
 
 // dvic-agent: flags and config file as in CONTRACT.md and AgentConfiguration
 // (`--server URL --enroll-token TOKEN --state DIR --log-dir DIR --interval S --name N --tag T`).
-let configuration: AgentConfiguration
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments == ["--version"] {
+    print(AgentVersion.current)
+    exit(0)
+}
+// `--update-trial SECONDS <flags>`: a new build on trial (SelfUpdater); handshake, then exit.
+var trialSeconds: Int?
+if arguments.first == UpdateTrial.flag, arguments.count >= 2, let seconds = Int(arguments[1]) {
+    trialSeconds = seconds
+    arguments.removeFirst(2)
+}
+var configuration: AgentConfiguration
 do {
-    configuration = try AgentConfiguration.load(arguments: Array(CommandLine.arguments.dropFirst()))
+    configuration = try AgentConfiguration.load(arguments: arguments)
 } catch {
     let line = "dvic-agent: \(error)\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
@@ -18,6 +29,13 @@ do {
 }
 var logger = Logger(label: "dvic-agent")
 logger.logLevel = getenv("DVIC_AGENT_DEBUG") == nil ? .info : .debug
+if let trialSeconds {
+    let reached = await UpdateTrial.run(configuration: configuration, timeout: .seconds(trialSeconds), logger: logger)
+    exit(reached ? 0 : 1)
+}
+// Self-update swaps this file and execs it again with the same flags.
+configuration.executablePath = SelfUpdater.runningExecutable()
+configuration.launchArguments = arguments
 let agent = Agent(configuration: configuration, logger: logger, enrollment: HTTPEnrollment.client())
 
 // Once started, hand back the code pages only start-up needed, and again now and

@@ -21,6 +21,8 @@ struct DVICServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds of silence before an agent is shown offline.") var agentTimeout = 30
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "The server's URL as the lab's machines reach it (install scripts and one-liners); default: the address each request came to.") var publicURL: String?
+    @Option(help: "The release public key (base64 of the raw Ed25519 key, or PEM from tools/sign-agent); agent builds must be signed by it. Env: DVIC_RELEASE_KEY.") var releaseKey: String?
+    @Option(help: "The agent binary installs get while no signed build is uploaded (default: dvic-agent next to this executable).") var agentBinary: String?
 
     func run() async throws {
         var logger = Logger(label: "dvic-server")
@@ -37,6 +39,14 @@ struct DVICServerCommand: AsyncParsableCommand {
         configuration.localAgent = !noLocalAgent
         configuration.localAgentLogDirectory = ProcessInfo.processInfo.environment["DVIC_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.adminPassword = ProcessInfo.processInfo.environment["DVIC_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        if let keyFile = releaseKey ?? ProcessInfo.processInfo.environment["DVIC_RELEASE_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+                throw ValidationError("cannot read the release key \(keyFile)")
+            }
+            _ = try AgentBuilds.validateReleaseKey(text)
+            configuration.releaseKeyText = text
+        }
+        configuration.agentBinaryPath = agentBinary
         if tlsCert != nil || tlsKey != nil {
             throw ValidationError("TLS is not built into this version yet; put the server behind a TLS proxy (README, Server).")
         }

@@ -26,6 +26,6 @@ struct DVIC: AsyncParsableCommand {
         subcommands: [
             LoginCommand.self, LogoutCommand.self, NodesCommand.self, NodeCommand.self, LogsCommand.self, MetricsCommand.self,
             ExecCommand.self, ShellCommand.self, EnrollCommand.self, DeviceCommand.self, AuditCommand.self, TopCommand.self,
-            UpdateCommand.self,
+            UpdateCommand.self, BuildsCommand.self,
         ])
 }

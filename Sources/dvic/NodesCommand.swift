@@ -40,19 +40,3 @@ struct NodeShowCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// Room for issue 8 (server-driven agent updates).
-struct UpdateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "update",
-        abstract: "Update agents (not available yet).")
-
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(parsing: .allUnrecognized, help: "Reserved.") var arguments: [String] = []
-
-    func run() async throws {
-        try await report { () async throws(CLIError) in
-            throw .notAvailable("`dvic update` is not available yet in this version (agent updates, issue 8)")
-        }
-    }
-}
