@@ -223,7 +223,7 @@ def fleet(workdir, artifacts):
             time.sleep(0.3)
         else:
             raise RuntimeError(f"agents did not come online: {server.admin.get('/v1/nodes')}")
-        yield {"server": server, "agents": agents, "camera_log": camera, "demo": demo_process}
+        yield {"server": server, "agents": agents, "camera_log": camera, "demo": demo_process, "workdir": workdir}
     finally:
         for agent in agents:
             agent.kill()

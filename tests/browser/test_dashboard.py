@@ -7,10 +7,13 @@ Every view is photographed (artifacts; docs/screenshots with DVIC_UPDATE_SCREENS
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 import urllib.request
 
+import pytest
 from playwright.sync_api import expect
 
 from conftest import ADMIN_PASSWORD, VIEWER_PASSWORD, Client, sign_in, write_record
@@ -244,10 +247,53 @@ def test_add_a_machine(page, fleet, shots):
     page.get_by_test_id("enroll-tags").fill("lab-b, camera")
     page.get_by_test_id("enroll-create").click()
     expect(page.get_by_test_id("install-command")).to_contain_text("install.sh?token=dve_")
-    expect(page.get_by_test_id("ssh-form").get_by_role("button")).to_be_disabled()
-    expect(page.get_by_test_id("ssh-form").get_by_label("IP address")).to_be_disabled()
-    expect(page.get_by_test_id("ssh-note")).to_contain_text("not in this server yet")
     shots.take(page, "add-machine")
+
+    # The SSH install, against the throwaway sshd of tools/sshd (tools/test starts it as root).
+    ssh = {k: os.environ.get(f"DVIC_TEST_SSH_{k}") for k in ("PORT", "USER", "PASSWORD")}
+    form = page.get_by_test_id("ssh-form")
+    expect(form.get_by_test_id("ssh-install")).to_be_enabled()
+    if not all(ssh.values()):
+        if os.environ.get("DVIC_REQUIRE_SSH") == "1":
+            pytest.fail("no test sshd: run `eval \"$(tools/sshd start)\"` (tools/test does)")
+        return
+    source = fleet["agents"][0]
+    prefix = fleet["workdir"] / "ssh-installed"
+
+    def install(password: str):
+        form.get_by_test_id("ssh-ip").fill("127.0.0.1")
+        form.get_by_test_id("ssh-port").fill(ssh["PORT"])
+        form.get_by_test_id("ssh-user").fill(ssh["USER"])
+        form.get_by_test_id("ssh-password").fill(password)
+        form.get_by_test_id("ssh-via").select_option(source.node_id)
+        form.get_by_test_id("ssh-name").fill("dashboard-added")
+        form.get_by_test_id("ssh-prefix").fill(str(prefix))
+        form.get_by_test_id("ssh-install").click()
+
+    # A wrong password: the job fails with its name, and the form is usable again.
+    install("not-the-password")
+    expect(page.get_by_test_id("install-progress")).to_have_attribute("data-state", "failed", timeout=30000)
+    expect(page.get_by_test_id("install-verdict")).to_contain_text("auth_failed")
+    expect(page.get_by_test_id("ssh-password")).to_have_value("")
+
+    install(ssh["PASSWORD"])
+    progress = page.get_by_test_id("install-progress")
+    expect(progress).to_have_attribute("data-state", "succeeded", timeout=120000)
+    expect(progress.locator('[data-testid="install-step"][data-state="done"]')).to_have_count(6)
+    expect(page.get_by_test_id("install-verdict")).to_contain_text("Installed: dashboard-added is online")
+    shots.take(page, "add-machine-ssh")
+
+    # Leave the fleet as the later tests expect it: stop the new agent, forget its node.
+    pid_file = prefix / "var" / "lib" / "dvic" / "agent.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    admin = Client.login(fleet["server"].base, "admin", ADMIN_PASSWORD)
+    for node in admin.get("/v1/nodes"):
+        if node["name"] == "dashboard-added":
+            admin.call("DELETE", f"/v1/nodes/{node['id']}")
 
 
 def test_audit(page, fleet, shots):
