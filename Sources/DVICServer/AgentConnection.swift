@@ -161,6 +161,7 @@ public struct AgentConnection: Sendable {
         await server.registry.disconnected(nodeID: nodeID, sessionID: sessionID)
         if await !server.registry.hasSession(nodeID) {
             await server.commands.nodeLost(nodeID)
+            await server.installs.sourceLost(nodeID)
         }
         connectionLogger.info("agent disconnected")
     }

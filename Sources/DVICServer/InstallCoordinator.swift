@@ -123,6 +123,11 @@ public actor InstallCoordinator: Service {
         await execute(core.online(nodeID: nodeID, name: name, now: clock.now()))
     }
 
+    /// A node's last session ended.
+    public func sourceLost(_ nodeID: String) async {
+        await execute(core.sourceLost(nodeID, now: clock.now()))
+    }
+
     /// Deadlines every second; jobs with `via = "server"` run here, each in its own child task.
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in

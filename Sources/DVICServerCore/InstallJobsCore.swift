@@ -172,6 +172,17 @@ public struct InstallJobsCore: Sendable {
         return directives
     }
 
+    /// The source node disconnected: its SSH sessions are gone with it, so its jobs that had
+    /// not finished the script fail now rather than at their deadline.
+    public mutating func sourceLost(_ nodeID: String, now: Int64) -> [Directive] {
+        var directives: [Directive] = []
+        for id in order {
+            guard let job = jobs[id], job.state == .running, job.via == nodeID, !job.scriptFinished else { continue }
+            directives += fail(jobID: id, failure: "source_unavailable", message: "the source node disconnected during the install", now: now)
+        }
+        return directives
+    }
+
     /// Fails a job at once (its source could not be reached, the server's own SSH failed, …).
     public mutating func fail(jobID: String, failure: String, message: String, now: Int64) -> [Directive] {
         guard var job = jobs[jobID], job.state == .running else { return [] }

@@ -77,4 +77,17 @@ import Testing
         #expect(core.all.count == InstallJobsCore.keptJobs)
         #expect(core.all.first?.id == "j\(InstallJobsCore.keptJobs + 49)")
     }
+
+    @Test func aLostSourceFailsItsUnfinishedJobs() {
+        var core = InstallJobsCore()
+        _ = core.start(Self.job("a"), recordHostKey: false)
+        _ = core.start(Self.job("b"), recordHostKey: false)
+        _ = core.start(Self.job("c", via: "server"), recordHostKey: false)
+        // b's script is done: it only waits for the new node, which does not need the source.
+        _ = core.progress(jobID: "b", from: "n-src", step: "started", message: "", hostKey: "", failure: "", finished: true, now: 1)
+        _ = core.sourceLost("n-src", now: 2)
+        #expect(core.job("a")?.failure == "source_unavailable")
+        #expect(core.job("b")?.state == .running)
+        #expect(core.job("c")?.state == .running)
+    }
 }
