@@ -255,10 +255,14 @@ import Testing
         #expect(try await fleet.dvic(["exec", "--all", "--", "true"], environment: asViewer).status == 77)
         #expect(try await fleet.dvic(["shell", "sim-0"], environment: asViewer).status == 77)
 
-        // Room kept for issue 8.
+        // Issue 8: `node add` wants its flags and the password on stdin, and the admin role.
         let add = try await fleet.dvic("node", "add", "pi@10.0.0.7")
-        #expect(add.status == 79 && add.stderr.contains("not available yet"))
-        #expect(try await fleet.dvic("update").status == 79)
+        #expect(add.status == 64, "\(add)")
+        let noPassword = try await fleet.dvic("node", "add", "--ip", "10.0.0.7", "--user", "pi")
+        #expect(noPassword.status == 64 && noPassword.stderr.contains("--password-stdin"), "\(noPassword)")
+        let emptyStdin = try await fleet.dvic("node", "add", "--ip", "10.0.0.7", "--user", "pi", "--password-stdin")
+        #expect(emptyStdin.status == 64 && emptyStdin.stderr.contains("no password on stdin"), "\(emptyStdin)")
+        #expect(try await fleet.dvic("update").status == 64, "no targets is a usage error")
         newAgent.disconnect()
         await fleet.stop(agents)
     }
