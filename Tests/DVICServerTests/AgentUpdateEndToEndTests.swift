@@ -6,7 +6,9 @@ import Testing
 
 /// A real `dvic-agent` process (spawned with `Spawn`) updated by a real server: version A
 /// to version B with a real binary swap and exec in place, then a tampered build that the
-/// agent refuses, then a build that fails to start and is rolled back.
+/// agent refuses, then a build that fails to start and is rolled back, then a build that
+/// passes its trial but cannot reach the server after the exec, which the post-exec guard
+/// rolls back.
 @Suite(.serialized) struct AgentUpdateEndToEndTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let debugAgent = root.appendingPathComponent(".build/debug/dvic-agent").path
@@ -27,7 +29,7 @@ import Testing
         try await client.get("/v1/nodes/\(id)").object
     }
 
-    @Test func updateSwapsTheBinaryThenRefusesATamperedBuildThenRollsBackABuildThatDoesNotStart() async throws {
+    @Test func updateSwapsTheBinaryThenRefusesATamperedBuildAndRollsBackBuildsThatDoNotComeBack() async throws {
         let signer = ReleaseSigner()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-update-\(UUID().uuidString)").path
         let bin = directory + "/bin"
@@ -51,7 +53,7 @@ import Testing
         environment["DVIC_NO_TRIM"] = "1"
         let pid = try Spawn.start(executable, [
             "--server", fleet.harness.baseURL, "--enroll-token", token, "--state", directory + "/state", "--log-dir", directory + "/logs",
-            "--name", "updated", "--journald-units", "-", "--release-key", signer.publicKeyText, "--update-timeout", "30",
+            "--name", "updated", "--journald-units", "-", "--release-key", signer.publicKeyText, "--update-timeout", "8",
         ], environment: environment, stdin: null, stdout: log, stderr: log)
         close(log)
         close(null)
@@ -103,6 +105,32 @@ import Testing
         #expect((rolledBack?["message"] as? String)?.contains("status 3") == true)
         #expect(try Data(contentsOf: URL(fileURLWithPath: executable)) == versionB)
         #expect(kill(pid, 0) == 0)
+        #expect(await eventually(timeout: .seconds(30)) {
+            guard let node = try? await node(nodeID, client: fleet.admin) else { return false }
+            return node["status"] as? String == "online" && node["agentVersion"] as? String == "0.1.0-b"
+        })
+
+        // E passes its trial, but once exec'd it runs a real agent (stamped 0.1.0-e) pointed at
+        // a closed port: the post-exec guard puts B back and execs it, and B says rolledBack.
+        let realE = directory + "/other/dvic-agent-e"
+        try FileManager.default.createDirectory(atPath: directory + "/other", withIntermediateDirectories: true)
+        try ReleaseSigner.restamp(versionA, version: "0.1.0-e").write(to: URL(fileURLWithPath: realE))
+        chmod(realE, 0o755)
+        let versionE = Data("""
+            #!/bin/sh
+            if [ "$1" = "--update-trial" ]; then exit 0; fi
+            exec \(realE) "$@" --server http://127.0.0.1:1
+
+            """.utf8) + ReleaseSigner.stamp("0.1.0-e")
+        #expect(try await signer.upload(versionE, client: fleet.admin).status == 201)
+        let toE = try await rollout("0.1.0-e", node: nodeID, client: fleet.admin)
+        #expect(toE["state"] as? String == "failed")
+        let guarded = (toE["nodes"] as? [[String: Any]])?.first
+        #expect((guarded?["message"] as? String)?.contains("rolled back") == true, "\(String(describing: guarded))")
+        #expect((guarded?["message"] as? String)?.contains("did not reach the server") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: executable)) == versionB)
+        #expect(kill(pid, 0) == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") == executable)
         #expect(await eventually(timeout: .seconds(30)) {
             guard let node = try? await node(nodeID, client: fleet.admin) else { return false }
             return node["status"] as? String == "online" && node["agentVersion"] as? String == "0.1.0-b"
