@@ -258,7 +258,7 @@ import Testing
         // Room kept for issue 8.
         let add = try await fleet.dvic("node", "add", "pi@10.0.0.7")
         #expect(add.status == 79 && add.stderr.contains("not available yet"))
-        #expect(try await fleet.dvic("update").status == 79)
+        #expect(try await fleet.dvic("update").status == 64, "no targets is a usage error")
         newAgent.disconnect()
         await fleet.stop(agents)
     }
