@@ -23,7 +23,8 @@ public import Logging
 /// 4. Post-exec guard: the new process finds `update-pending` naming its own version. Once
 ///    connected it reports `restarted` and removes it; if it cannot connect within
 ///    `update-timeout`, it renames the backup back, leaves `update-rolledback` and execs the
-///    old build, which reports `rolledBack` once connected.
+///    old build with the old process's flags (kept in the marker), which reports
+///    `rolledBack` once connected.
 ///
 /// Every step's `updateStatus` goes through the runtime while the session is up.
 public actor SelfUpdater {
@@ -129,12 +130,13 @@ public actor SelfUpdater {
             return await report(version, .failed, "cannot replace \(executable): errno \(saved)")
         }
         do {
-            try FileSystem.writeAtomically(Array(UpdateMarker(version: version, executable: executable, backup: backup).text.utf8), to: pendingPath, mode: 0o600)
+            let marker = UpdateMarker(version: version, executable: executable, backup: backup, arguments: settings.arguments)
+            try FileSystem.writeAtomically(Array(marker.text.utf8), to: pendingPath, mode: 0o600)
         } catch {
             _ = rename(backup, executable)
             return await report(version, .failed, "cannot write \(pendingPath): \(error)")
         }
-        await restart(executable, reason: "update to \(version)")
+        await restart(executable, arguments: settings.arguments, reason: "update to \(version)")
         // execv returned: put the old build back.
         let saved = errno
         _ = rename(backup, executable)
@@ -188,7 +190,7 @@ public actor SelfUpdater {
                     rolledBack.reason = reason
                     try? FileSystem.writeAtomically(Array(rolledBack.text.utf8), to: rolledBackPath, mode: 0o600)
                     FileSystem.remove(pendingPath)
-                    await restart(marker.executable, reason: "rollback from \(marker.version)")
+                    await restart(marker.executable, arguments: marker.arguments.isEmpty ? settings.arguments : marker.arguments, reason: "rollback from \(marker.version)")
                     logger.error("cannot exec the previous build", metadata: ["errno": "\(errno)"])
                 }
             } else {
@@ -220,7 +222,7 @@ public actor SelfUpdater {
 
     /// Syncs the spool, gives the writer a moment to send the last status, and execs
     /// `executable` with the agent's flags. Returns only when execv failed.
-    func restart(_ executable: String, reason: String) async {
+    func restart(_ executable: String, arguments: [String], reason: String) async {
         logger.notice("restarting", metadata: ["executable": "\(executable)", "reason": "\(reason)"])
         await runtime.shutdown()
         // The status just queued is informational; half a second lets the writer send it.
@@ -231,7 +233,7 @@ public actor SelfUpdater {
         pthread_sigmask(SIG_SETMASK, &empty, nil)
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
-        let argv = [executable] + settings.arguments
+        let argv = [executable] + arguments
         _ = withCStrings(argv) { cArgv in execv(executable, cArgv) }
     }
 

@@ -29,6 +29,24 @@ extension APIModel {
         public var releaseKey: String?
     }
 
+    public struct DownloadRequest: Codable, Sendable {
+        /// Default: the build installs get (the newest signed one, else the fallback).
+        public var version: String?
+        /// Default 3600, at most 86400.
+        public var ttlSeconds: Int?
+    }
+
+    public struct DownloadGrant: Codable, Sendable {
+        public var token: String
+        /// Server-relative: `/v1/agent/download?token=…`.
+        public var url: String
+        public var version: String
+        public var sha256: String
+        public var size: Int
+        public var signed: Bool
+        public var expiresAt: String
+    }
+
     public struct UpdateRequest: Codable, Sendable {
         public var targets: Targets
         /// Default: the newest signed build.

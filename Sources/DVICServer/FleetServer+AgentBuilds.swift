@@ -4,6 +4,7 @@ internal import NIOCore
 
 extension APIModel.AgentBuildList: ResponseEncodable {}
 extension APIModel.AgentBuildInfo: ResponseEncodable {}
+extension APIModel.DownloadGrant: ResponseEncodable {}
 
 extension FleetServer {
     /// Largest agent build accepted (the release binary is about 13 MB).
@@ -26,6 +27,28 @@ extension FleetServer {
             }
             let body = try await FileIO().loadFile(path: build.path, context: context)
             return Response(status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: "\(build.size)"], body: body)
+        }
+
+        // A one-time download link by hand (admin), e.g. to install a machine without the script.
+        router.post("/v1/agent/downloads") { request, context -> EditedResponse<APIModel.DownloadGrant> in
+            let principal = try context.require(.admin)
+            let body = try await request.decode(as: APIModel.DownloadRequest.self, context: context)
+            let ttl = body.ttlSeconds ?? 3600
+            guard ttl >= 1, ttl <= 86_400 else { throw APIError.badRequest("ttlSeconds must be from 1 to 86400") }
+            let found: AgentBuild?
+            if let version = body.version, !version.isEmpty {
+                found = await self.agentBuilds.build(version: version)
+            } else {
+                found = await self.agentBuilds.installBuild()
+            }
+            guard let build = found else {
+                throw APIError(.notFound, "no_build", body.version.map { "no agent build \($0)" } ?? "no agent build: upload one, or put dvic-agent next to dvic-server")
+            }
+            let token = await self.agentBuilds.issueDownloadToken(version: build.version, ttl: .seconds(ttl))
+            await self.audit.record(principal, action: "agent.download.grant", target: build.version, detail: ["ttlSeconds": "\(ttl)"])
+            return EditedResponse(status: .created, response: APIModel.DownloadGrant(
+                token: token, url: "/v1/agent/download?token=\(token)", version: build.version, sha256: build.sha256Hex, size: build.size,
+                signed: build.isSigned, expiresAt: APIModel.time(self.clock.now() + Int64(ttl) * 1000)))
         }
 
         router.get("/v1/agent/builds") { _, context -> APIModel.AgentBuildList in

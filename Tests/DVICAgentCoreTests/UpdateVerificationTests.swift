@@ -86,11 +86,14 @@ import Testing
     }
 
     @Test func updateMarkersRoundTrip() {
-        let marker = UpdateMarker(version: "0.1.0-b", executable: "/usr/local/bin/dvic-agent", backup: "/usr/local/bin/dvic-agent.previous", reason: "two\nlines")
+        let marker = UpdateMarker(
+            version: "0.1.0-b", executable: "/usr/local/bin/dvic-agent", backup: "/usr/local/bin/dvic-agent.previous", reason: "two\nlines",
+            arguments: ["--server", "http://a:8080", "--tag", "x=y"])
         let read = UpdateMarker(text: marker.text)
         #expect(read?.version == "0.1.0-b")
         #expect(read?.backup == marker.backup)
         #expect(read?.reason == "two lines")
+        #expect(read?.arguments == ["--server", "http://a:8080", "--tag", "x=y"])
         #expect(UpdateMarker(text: "garbage") == nil)
     }
 }

@@ -1,4 +1,5 @@
 import DVICProtocol
+import DVICServer
 import DVICTesting
 import Foundation
 import Testing
@@ -54,8 +55,8 @@ struct CLIFleet {
     let admin: APIClient
     let home: String
 
-    static func start() async throws -> CLIFleet {
-        let harness = try await FleetHarness.start()
+    static func start(configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in }) async throws -> CLIFleet {
+        let harness = try await FleetHarness.start(configure: configure)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-cli-home-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         return CLIFleet(harness: harness, admin: try await harness.adminClient(), home: home)

@@ -182,9 +182,12 @@ def start_server(extra_args: list[str] | None = None) -> Server:
     for _attempt in range(3):
         port = free_port()
         env = dict(os.environ, DVIC_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        release_key = work / "release.pub"
+        release_key.write_text(release_public_key_b64() + "\n")
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [str(BINARY), "--host", "127.0.0.1", "--port", str(port), "--data", str(work / "data"), "--no-local-agent", *(extra_args or [])],
+                [str(BINARY), "--host", "127.0.0.1", "--port", str(port), "--data", str(work / "data"), "--no-local-agent",
+                 "--release-key", str(release_key), *(extra_args or [])],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=work,
             )
         server = Server(process, port, work, log)
@@ -539,6 +542,37 @@ def ed25519_public_key_b64() -> str:
     return base64.b64encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
 
 
+_RELEASE_KEY = None
+
+
+def release_key():
+    """The release key the test server trusts (`--release-key`): signs agent builds."""
+    global _RELEASE_KEY
+    if _RELEASE_KEY is None:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        _RELEASE_KEY = ed25519.Ed25519PrivateKey.generate()
+    return _RELEASE_KEY
+
+
+def release_public_key_b64() -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    raw = release_key().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def agent_build(version: str) -> bytes:
+    """A tiny stand-in for a dvic-agent executable: a script with the version stamp
+    (marker, version, NUL padding to 64 bytes; Spec/updates.md)."""
+    stamp = b"DVIC-AGENT-VERSION:" + version.encode()
+    return b"#!/bin/sh\nexit 0\n" + stamp + b"\0" * (64 - len(stamp))
+
+
+def sign_build(build: bytes) -> str:
+    return release_key().sign(hashlib.sha256(build).digest()).hex()
+
+
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -890,6 +924,61 @@ def test_commands(api, state):
         api.call("POST", "/v1/commands", token=operator, json_body=body, expect=status, code=code)
 
 
+def test_agent_builds_downloads_and_updates(api, state):
+    admin, operator, viewer = state["admin"], state["operator"], state["viewer"]
+    listed = api.call("GET", "/v1/agent/builds", token=viewer, expect=200).json
+    assert listed["builds"] == [] and listed["releaseKey"] == release_public_key_b64()
+    octets = {"Content-Type": "application/octet-stream"}
+
+    build = agent_build("0.9.0")
+    api.call("POST", "/v1/agent/builds", token=admin, body=build, headers=octets, expect=400, code="unsigned_build")
+    api.call("POST", "/v1/agent/builds", token=admin, body=build + b"x", headers=octets, query={"signature": sign_build(build)}, expect=400, code="bad_signature")
+    api.call("POST", "/v1/agent/builds", token=admin, body=b"#!/bin/sh\n", headers=octets, query={"signature": sign_build(b"#!/bin/sh\n")}, expect=400, code="invalid_build")
+    api.call("POST", "/v1/agent/builds", token=admin, body=build, headers=octets, query={"signature": sign_build(build), "version": "1.0"}, expect=400, code="invalid_build")
+    stored = api.call("POST", "/v1/agent/builds", token=admin, body=build, headers=octets, query={"signature": sign_build(build)}, expect=201).json
+    assert stored["version"] == "0.9.0" and stored["signed"] and stored["sha256"] == hashlib.sha256(build).hexdigest() and stored["size"] == len(build)
+    other = build + b"\n"
+    api.call("POST", "/v1/agent/builds", token=admin, body=other, headers=octets, query={"signature": sign_build(other)}, expect=409, code="conflict")
+    assert [b["version"] for b in api.call("GET", "/v1/agent/builds", token=viewer, expect=200).json["builds"]] == ["0.9.0"]
+
+    grant = api.call("POST", "/v1/agent/downloads", token=admin, json_body={"version": "0.9.0", "ttlSeconds": 60}, expect=201).json
+    assert grant["url"] == f"/v1/agent/download?token={grant['token']}" and grant["sha256"] == stored["sha256"]
+    fetched = api.call("GET", "/v1/agent/download", query={"token": grant["token"]}, expect=200)
+    assert fetched.body == build and fetched.headers.get("Content-Length") == str(len(build))
+    api.call("GET", "/v1/agent/download", query={"token": grant["token"]}, expect=401, code="download_token_unknown")
+    api.call("GET", "/v1/agent/download", query={"token": "made-up"}, expect=401, code="download_token_unknown")
+    short = api.call("POST", "/v1/agent/downloads", token=admin, json_body={"ttlSeconds": 1}, expect=201).json
+    assert short["version"] == "0.9.0", "without a version: the newest signed build"
+    time.sleep(1.2)
+    api.call("GET", "/v1/agent/download", query={"token": short["token"]}, expect=401, code="download_token_expired")
+    api.call("POST", "/v1/agent/downloads", token=admin, json_body={"version": "9.9.9"}, expect=404, code="no_build")
+    for body in ({"ttlSeconds": 0}, {"version": 5}, {"ttlSeconds": "60"}, {"ttlSeconds": 1.5}):
+        api.call("POST", "/v1/agent/downloads", token=admin, json_body=body, expect=400, code="invalid_request")
+    api.call("POST", "/v1/agent/downloads", token=admin, body=b'{"version": "' + b"x" * (256 * 1024) + b'"}', expect=413, code="body_too_large")
+
+    # The agent node is offline, so its offer cannot be delivered: the rollout fails at once.
+    started = api.call("POST", "/v1/updates", token=operator, json_body={"targets": {"nodes": [state["agent"]]}, "batchSize": 1, "timeoutSeconds": 30}, expect=202).json
+    deadline = time.monotonic() + 10
+    while True:
+        rollout = api.call("GET", f"/v1/updates/{started['id']}", token=viewer, expect=200).json
+        if rollout["state"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert rollout["state"] == "failed" and rollout["version"] == "0.9.0" and rollout["actor"] == "op-alice"
+    (node,) = rollout["nodes"]
+    assert node["node"] == state["agent"] and node["state"] == "failed" and "offline" in node["message"]
+    assert api.call("GET", "/v1/updates", token=viewer, expect=200).json[0]["id"] == started["id"]
+    api.call("GET", "/v1/updates/upd-unknown", token=viewer, expect=404, code="not_found")
+    for body, status, code in (
+        ({"targets": {"tags": ["nobody-has-this"]}}, 404, "no_targets"),
+        ({"targets": {"all": True}, "version": "9.9.9"}, 404, "no_build"),
+        ({"targets": {}}, 400, "invalid_request"),
+        ({"targets": {"all": True}, "batchSize": 0}, 400, "invalid_request"),
+        ({"targets": {"all": True}, "timeoutSeconds": 0}, 400, "invalid_request"),
+    ):
+        api.call("POST", "/v1/updates", token=operator, json_body=body, expect=status, code=code)
+
+
 def test_audit(api, state):
     operator = state["operator"]
     entries = api.call("GET", "/v1/audit", token=operator, expect=200).json["entries"]
@@ -954,6 +1043,7 @@ JSON_BODY_CALLS = {
     "/v1/enroll": None,
     "/v1/devices": "admin",
     "/v1/installs": "admin",
+    "/v1/updates": "operator",
 }
 
 WRONG_TYPES = {
@@ -970,6 +1060,7 @@ WRONG_TYPES = {
                      {"ip": "10.0.0.1", "user": "p i", "password": "x"}, {"ip": "", "user": "pi", "password": "x"},
                      {"ip": "10.0.0.1", "user": "pi", "password": "x", "prefix": "relative/dir"},
                      {"ip": "10.0.0.1", "user": "pi", "password": "two\nlines"}],
+    "/v1/updates": [{}, {"targets": "all"}, {"targets": {"all": True}, "batchSize": "5"}, {"targets": {"all": True}, "version": 1}],
 }
 
 MALFORMED_BODIES = [

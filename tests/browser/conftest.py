@@ -101,7 +101,7 @@ class Client:
 
 
 class Server:
-    def __init__(self, workdir: Path, artifacts: Path, name: str = "server"):
+    def __init__(self, workdir: Path, artifacts: Path, name: str = "server", extra_args: tuple[str, ...] = ()):
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -114,7 +114,7 @@ class Server:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(SERVER_BIN), "--host", "127.0.0.1", "--port", str(self.port), "--data", str(workdir / "data"),
-             "--no-local-agent"],
+             "--no-local-agent", *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
         deadline = time.time() + 60
         while time.time() < deadline:

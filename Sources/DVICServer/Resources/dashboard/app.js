@@ -13,6 +13,7 @@ import { createManyView } from './views/many.js';
 import { createDevicesView } from './views/devices.js';
 import { createEnrollView } from './views/enroll.js';
 import { createAuditView } from './views/audit.js';
+import { createUpdatesView } from './views/updates.js';
 
 const api = new Api();
 const stream = new LiveStream();
@@ -26,6 +27,7 @@ const ROUTES = {
   devices: { create: createDevicesView, nav: 'Devices' },
   enroll: { create: createEnrollView, nav: 'Add a machine', role: 'admin' },
   audit: { create: createAuditView, nav: 'Audit', role: 'operator' },
+  updates: { create: createUpdatesView, nav: 'Updates' },
 };
 
 const app = document.getElementById('app');

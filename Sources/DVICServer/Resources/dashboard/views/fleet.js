@@ -291,6 +291,7 @@ export function createFleetView(ctx) {
     const exited = node.demos.filter((d) => d.state === 'exited').length;
     setAttr(card.el, 'data-status', node.status);
     setAttr(card.el, 'data-kind', node.kind);
+    setAttr(card.el, 'data-agent-version', node.agentVersion || '');
     setAttr(card.el, 'class', `card ${node.status}${exited ? ' has-exited' : ''}${node.kind === 'device' ? ' device' : ''}`);
     setAttr(card.el, 'aria-label', `${node.name}, ${node.status}`);
     setText(card.name, node.name);

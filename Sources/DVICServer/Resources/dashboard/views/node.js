@@ -142,7 +142,7 @@ export function createNodeView(ctx) {
         h('span', { class: `dot ${status}` }),
         h('h2', {}, node.name),
         pill(status, status === 'online' ? 'good' : 'bad'),
-        h('span', { class: 'muted' }, `${node.kind === 'device' ? 'device' : 'agent'} ${node.agentVersion || ''}`)),
+        h('span', { class: 'muted', testid: 'agent-version', dataset: { version: node.agentVersion || '' } }, `${node.kind === 'device' ? 'device' : 'agent'} ${node.agentVersion || ''}`)),
       h('div', { class: 'facts' },
         h('span', {}, h('span', { class: 'muted' }, 'id '), nodeID),
         h('span', {}, h('span', { class: 'muted' }, 'last seen '), status === 'online' ? 'now' : `${fmtAgo(lastSeen)} (${fmtTime(lastSeen, true)})`),
