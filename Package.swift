@@ -275,6 +275,7 @@ let package = Package(
             name: "DVICInstallTests",
             dependencies: [
                 "DVICInstall",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "DVICProtocol",
                 "DVICServer",
                 "DVICServerCore",

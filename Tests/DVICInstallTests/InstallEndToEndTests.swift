@@ -1,3 +1,4 @@
+import Crypto
 import DVICTesting
 import Foundation
 import Glibc
@@ -12,13 +13,19 @@ import Testing
         let server: InstallProcess
         let admin: APIClient
 
-        static func start() async throws -> Fleet {
+        /// - Parameter releaseKey: the release public key (base64) for `--release-key`.
+        static func start(releaseKey: String? = nil) async throws -> Fleet {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-install-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let port = InstallProcess.freePort()
             let base = "http://127.0.0.1:\(port)"
+            var arguments = ["--host", "127.0.0.1", "--port", "\(port)", "--data", directory + "/data", "--no-local-agent"]
+            if let releaseKey {
+                try (releaseKey + "\n").write(toFile: directory + "/release.pub", atomically: true, encoding: .utf8)
+                arguments += ["--release-key", directory + "/release.pub"]
+            }
             let server = try InstallProcess(
-                "dvic-server", ["--host", "127.0.0.1", "--port", "\(port)", "--data", directory + "/data", "--no-local-agent"],
+                "dvic-server", arguments,
                 output: directory + "/server.log", environment: ["DVIC_ADMIN_PASSWORD": "install-admin-password"])
             guard await eventually(timeout: .seconds(30), { (try? await APIClient(baseURL: base).get("/healthz").status) == 200 }) else {
                 await server.stop()
@@ -157,12 +164,26 @@ import Testing
     }
 
     /// The one-liner of `POST /v1/enrollments`, run twice on "the machine" (this one, as root):
-    /// the second run reinstalls the same node, which comes back online.
+    /// it installs the newest signed build the server holds (a real agent restamped 9.9.9),
+    /// writes the release key into the config, and the second run reinstalls the same node.
     @Test func oneLinerInstallsAndIsSafeToRunTwice() async throws {
         guard SSHTarget.require() != nil, getuid() == 0 else { return }
-        let fleet = try await Fleet.start()
+        let release = Curve25519.Signing.PrivateKey()
+        let releaseText = release.publicKey.rawRepresentation.base64EncodedString()
+        let fleet = try await Fleet.start(releaseKey: releaseText)
         let prefix = fleet.directory + "/one-liner"
         do {
+            // A signed build of version 9.9.9: the real dvic-agent with its version stamp rewritten.
+            var build = try Data(contentsOf: InstallProcess.binaries.appendingPathComponent("dvic-agent"))
+            let marker = Data("DVIC-AGENT-VERSION:".utf8)
+            let range = try #require(build.range(of: marker))
+            var stamp = marker + Data("9.9.9".utf8)
+            stamp += Data(count: 64 - stamp.count)
+            build.replaceSubrange(range.lowerBound..<(range.lowerBound + 64), with: stamp)
+            let signature = try release.signature(for: Data(SHA256.hash(data: build))).map { String(format: "%02x", $0) }.joined()
+            let uploaded = try await fleet.admin.send("POST", "/v1/agent/builds?signature=\(signature)", body: build, headers: ["Content-Type": "application/octet-stream"])
+            #expect(uploaded.status == 201, "\(uploaded.text)")
+
             let enrollment = try await fleet.admin.post("/v1/enrollments", ["name": "one-liner", "tags": ["lab-x"]]).object
             let command = try #require(enrollment["installCommand"] as? String)
             #expect(command.hasPrefix("curl -fsSL \"\(fleet.base)/install.sh?token=dve_"))
@@ -175,6 +196,9 @@ import Testing
             #expect(first.text.contains("@reboot"), "no note on making it permanent: \(first.text)")
             #expect(await fleet.online("one-liner"))
             let id = try await fleet.node(named: "one-liner")?["id"] as? String
+            #expect(try await fleet.node(named: "one-liner")?["agentVersion"] as? String == "9.9.9")
+            let config = try String(contentsOfFile: prefix + "/etc/dvic/agent.conf", encoding: .utf8)
+            #expect(config.contains("release-key = \(releaseText)"), "\(config)")
             let firstPID = try String(contentsOfFile: prefix + "/var/lib/dvic/agent.pid", encoding: .utf8)
 
             let second = try InstallProcess("/bin/sh", ["-c", line], output: fleet.directory + "/second.log")
