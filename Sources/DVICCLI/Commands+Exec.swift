@@ -37,36 +37,13 @@ extension Commands {
     /// Ctrl-C once cancels the command on the nodes; twice leaves at once.
     public static func exec(_ options: ExecOptions, client: FleetClient) async throws(CLIError) -> Int32 {
         try options.validate()
-        var targets = CLIModel.Targets()
-        var filterNodes: [String] = []
-        if !options.nodes.isEmpty {
-            let fleet = try await client.nodes()
-            var ids: [String] = []
-            for query in options.nodes {
-                let id = try NodeResolver.require(query, in: fleet).id
-                if !ids.contains(id) { ids.append(id) }
-            }
-            targets.nodes = ids
-            filterNodes = ids
-        } else if !options.tags.isEmpty {
-            targets.tags = options.tags
-        } else {
-            targets.all = true
-        }
+        let targets = try await resolveTargets(nodes: options.nodes, tags: options.tags, client: client)
+        let filterNodes = targets.nodes ?? []
         let showProgress = !options.json && Console.isTerminal(2)
 
         // The stream first, so no progress event is missed; without it, polling alone.
-        var opened: LiveStream?
-        if let stream = try? await LiveStream.connect(settings: client.settings, timeout: .seconds(5)) {
-            var reader = LiveStreamReader(stream)
-            if (try? await reader.subscribe(Subscribe(
-                subscriptionID: 1, kinds: 8, nodes: filterNodes, tags: options.tags, metrics: [], minSeverity: .trace, text: ""), on: stream)) != nil {
-                opened = stream
-            } else {
-                await stream.close()
-            }
-        }
-        let live = opened
+        let live = await LiveStream.subscribed(settings: client.settings, Subscribe(
+            subscriptionID: 1, kinds: 8, nodes: filterNodes, tags: options.tags, metrics: [], minSeverity: .trace, text: ""))
 
         let id = try await client.runCommand(CLIModel.CommandRequest(targets: targets, command: options.commandLine, timeoutSeconds: options.timeoutSeconds))
         let progress = Shared(ExecProgress(commandID: id))
@@ -127,15 +104,7 @@ extension Commands {
                 return last
             }
             // The poller decides; the others end with it.
-            var answer: CLIModel.CommandState?
-            while let result = try await group.next() {
-                if let result {
-                    answer = result
-                    break
-                }
-            }
-            group.cancelAll()
-            return answer
+            return try await group.firstAnswer()
         }
         if let live { await live.close() }
         guard let final else { throw .server("command \(id) gave no state") }
@@ -148,6 +117,27 @@ extension Commands {
             Console.err("dvic: command \(id) still running after \(HumanFormat.number(options.timeoutSeconds))s plus grace; results above are partial")
         }
         return ExecReport(final).exitCode.rawValue
+    }
+}
+
+extension Commands {
+    /// `--node` (names, ids or prefixes, resolved to ids), else `--tag`, else every node.
+    static func resolveTargets(nodes: [String], tags: [String], client: FleetClient) async throws(CLIError) -> CLIModel.Targets {
+        var targets = CLIModel.Targets()
+        if !nodes.isEmpty {
+            let fleet = try await client.nodes()
+            var ids: [String] = []
+            for query in nodes {
+                let id = try NodeResolver.require(query, in: fleet).id
+                if !ids.contains(id) { ids.append(id) }
+            }
+            targets.nodes = ids
+        } else if !tags.isEmpty {
+            targets.tags = tags
+        } else {
+            targets.all = true
+        }
+        return targets
     }
 }
 

@@ -53,17 +53,8 @@ extension Commands {
         }
         // The stream first, so that no step is missed; polling carries the details (and is all
         // there is without the stream).
-        var opened: LiveStream?
-        if let stream = try? await LiveStream.connect(settings: client.settings, timeout: .seconds(5)) {
-            var reader = LiveStreamReader(stream)
-            if (try? await reader.subscribe(Subscribe(
-                subscriptionID: 1, kinds: 32, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""), on: stream)) != nil {
-                opened = stream
-            } else {
-                await stream.close()
-            }
-        }
-        let live = opened
+        let live = await LiveStream.subscribed(settings: client.settings, Subscribe(
+            subscriptionID: 1, kinds: 32, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))
 
         let job = try await client.post(CLIModel.InstallJob.self, "/v1/installs", CLIModel.InstallRequest(
             ip: options.ip, port: options.port, user: options.user, password: options.password, via: via, name: options.name,
@@ -101,15 +92,8 @@ extension Commands {
                 }
                 return nil
             }
-            var answer: CLIModel.InstallJob?
-            while let result = try await group.next() {
-                if let result {
-                    answer = result
-                    break
-                }
-            }
-            group.cancelAll()
-            return answer
+            // The poller decides; the others end with it.
+            return try await group.firstAnswer()
         }
         if let live { await live.close() }
         guard let final else { throw .server("install \(job.id) did not finish in time; see GET /v1/installs/\(job.id)") }

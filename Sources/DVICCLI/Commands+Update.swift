@@ -33,20 +33,7 @@ extension Commands {
     /// batch succeeded, 1 when the rollout failed (it stops at the first failed batch).
     public static func update(_ options: UpdateOptions, client: FleetClient) async throws(CLIError) -> Int32 {
         try options.validate()
-        var targets = CLIModel.Targets()
-        if !options.nodes.isEmpty {
-            let fleet = try await client.nodes()
-            var ids: [String] = []
-            for query in options.nodes {
-                let id = try NodeResolver.require(query, in: fleet).id
-                if !ids.contains(id) { ids.append(id) }
-            }
-            targets.nodes = ids
-        } else if !options.tags.isEmpty {
-            targets.tags = options.tags
-        } else {
-            targets.all = true
-        }
+        let targets = try await resolveTargets(nodes: options.nodes, tags: options.tags, client: client)
         let id = try await client.post(
             CLIModel.IDResponse.self, "/v1/updates",
             CLIModel.UpdateRequest(targets: targets, version: options.version, batchSize: options.batch, timeoutSeconds: options.timeoutSeconds),

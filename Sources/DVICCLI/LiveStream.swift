@@ -26,6 +26,16 @@ public final class LiveStream: Sendable {
     }
 
     /// Connects, authenticates and returns once the server answered `streamReady`.
+    /// The stream with `subscription` active, or nil when it cannot be had: commands that
+    /// follow something then poll the REST API alone.
+    public static func subscribed(settings: ConnectionSettings, _ subscription: Subscribe, timeout: Duration = .seconds(5)) async -> LiveStream? {
+        guard let stream = try? await connect(settings: settings, timeout: timeout) else { return nil }
+        var reader = LiveStreamReader(stream)
+        if (try? await reader.subscribe(subscription, on: stream)) != nil { return stream }
+        await stream.close()
+        return nil
+    }
+
     public static func connect(settings: ConnectionSettings, timeout: Duration = .seconds(10)) async throws(CLIError) -> LiveStream {
         let token = try settings.requireToken()
         let url = settings.streamURL
