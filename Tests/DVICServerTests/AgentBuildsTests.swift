@@ -134,7 +134,12 @@ import Testing
         #expect((node["message"] as? String)?.contains("within 1 s") == true)
         #expect(try await viewer.get("/v1/updates").array.first?["id"] as? String == id)
         #expect(try await viewer.get("/v1/updates/nope").status == 404)
-        let audit = try await fleet.admin.get("/v1/audit?limit=50").object["entries"] as? [[String: Any]] ?? []
+        // update.finish is written as the rollout ends, possibly just after its state shows.
+        var audit: [[String: Any]] = []
+        _ = await eventually(timeout: .seconds(10)) {
+            audit = (try? await fleet.admin.get("/v1/audit?limit=50").object["entries"] as? [[String: Any]]) ?? []
+            return audit.contains { $0["action"] as? String == "update.finish" }
+        }
         #expect(audit.contains { $0["action"] as? String == "update.start" && $0["actor"] as? String == "ora" })
         #expect(audit.contains { $0["action"] as? String == "update.finish" && $0["target"] as? String == id })
         #expect(audit.contains { $0["action"] as? String == "agent.build.upload" })
