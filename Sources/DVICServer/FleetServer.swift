@@ -61,7 +61,8 @@ public final class FleetServer: Sendable {
             directory: configuration.dataDirectory + "/agent-builds", releaseKeyText: configuration.releaseKeyText,
             fallbackBinaryPath: configuration.agentBinaryPath, clock: clock, logger: logger)
         self.updates = UpdateRollouts(
-            registry: registry, links: links, hub: hub, audit: audit, builds: agentBuilds, clock: clock, logger: logger)
+            registry: registry, links: links, hub: hub, audit: audit, builds: agentBuilds, clock: clock,
+            localAgentStateDirectory: configuration.localAgent ? configuration.dataDirectory + LocalAgentService.stateFolder : nil, logger: logger)
     }
 
     /// Opens the store named by the configuration (creating the data directory).
