@@ -1,6 +1,6 @@
 public import DVICProtocol
 public import DVICServerCore
-public import Logging
+internal import Logging
 public import ServiceLifecycle
 internal import Foundation
 internal import NIOPosix
