@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The agent's version as a fixed-size stamp inside the executable, so that a build's version
 /// can be read from its bytes (the server reads it from an uploaded build) and changed in a copy
 /// without compiling (tests make "version B" from the one debug build).
@@ -53,16 +61,21 @@ public enum AgentVersionStamp {
         }
     }
 
-    /// Offsets of every stamp in `bytes`.
+    /// Offsets of every stamp in `bytes`. `memchr` finds the candidates, so a debug build
+    /// scans a 90 MB executable as fast as a release build does.
     public static func offsets(in bytes: [UInt8]) -> [Int] {
         var found: [Int] = []
         guard bytes.count >= length else { return found }
-        let first = marker[0]
-        var index = 0
+        let first = Int32(marker[0])
         bytes.withUnsafeBufferPointer { buffer in
-            while index <= buffer.count - length {
-                if buffer[index] == first, version(inStamp: buffer[index..<(index + length)]) != nil { found.append(index) }
-                index += 1
+            guard let base = buffer.baseAddress else { return }
+            var index = 0
+            let last = buffer.count - length
+            while index <= last {
+                guard let hit = memchr(base + index, first, last - index + 1) else { break }
+                let offset = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if version(inStamp: buffer[offset..<(offset + length)]) != nil { found.append(offset) }
+                index = offset + 1
             }
         }
         return found

@@ -99,7 +99,8 @@ public actor SelfUpdater {
         logger.info("update offered", metadata: ["version": "\(version)", "size": "\(offer.size)"])
         await report(version, .downloading, "\(offer.size) bytes")
         do throws(UpdateError) {
-            let (digest, size) = try await downloader.download(url: offer.url, serverURL: settings.serverURL, to: incoming, maxBytes: Int(offer.size))
+            let (digest, size) = try await downloader.download(
+                url: offer.url, serverURL: settings.serverURL, to: incoming, maxBytes: Int(offer.size), timeout: .seconds(900))
             guard size == Int(offer.size) else { throw UpdateError(.sizeMismatch, "got \(size) bytes, the offer says \(offer.size)") }
             try key.verify(digest: digest, expectedSHA256: offer.sha256, signature: offer.signature)
         } catch {
@@ -136,9 +137,8 @@ public actor SelfUpdater {
             _ = rename(backup, executable)
             return await report(version, .failed, "cannot write \(pendingPath): \(error)")
         }
-        await restart(executable, arguments: settings.arguments, reason: "update to \(version)")
+        let saved = await restart(executable, arguments: settings.arguments, reason: "update to \(version)")
         // execv returned: put the old build back.
-        let saved = errno
         _ = rename(backup, executable)
         FileSystem.remove(pendingPath)
         await report(version, .failed, "cannot exec \(executable): errno \(saved)")
@@ -190,8 +190,8 @@ public actor SelfUpdater {
                     rolledBack.reason = reason
                     try? FileSystem.writeAtomically(Array(rolledBack.text.utf8), to: rolledBackPath, mode: 0o600)
                     FileSystem.remove(pendingPath)
-                    await restart(marker.executable, arguments: marker.arguments.isEmpty ? settings.arguments : marker.arguments, reason: "rollback from \(marker.version)")
-                    logger.error("cannot exec the previous build", metadata: ["errno": "\(errno)"])
+                    let saved = await restart(marker.executable, arguments: marker.arguments.isEmpty ? settings.arguments : marker.arguments, reason: "rollback from \(marker.version)")
+                    logger.error("cannot exec the previous build", metadata: ["errno": "\(saved)"])
                 }
             } else {
                 // The marker of an update this build is not (a rollback left it, or it is stale).
@@ -221,8 +221,9 @@ public actor SelfUpdater {
     }
 
     /// Syncs the spool, gives the writer a moment to send the last status, and execs
-    /// `executable` with the agent's flags. Returns only when execv failed.
-    func restart(_ executable: String, arguments: [String], reason: String) async {
+    /// `executable` with `arguments`. Returns only when execv failed, with its errno (read
+    /// here: after an `await` the caller may be on another thread, with another errno).
+    func restart(_ executable: String, arguments: [String], reason: String) async -> Int32 {
         logger.notice("restarting", metadata: ["executable": "\(executable)", "reason": "\(reason)"])
         await runtime.shutdown()
         // The status just queued is informational; half a second lets the writer send it.
@@ -235,6 +236,7 @@ public actor SelfUpdater {
         signal(SIGINT, SIG_DFL)
         let argv = [executable] + arguments
         _ = withCStrings(argv) { cArgv in execv(executable, cArgv) }
+        return errno
     }
 
     /// This process's executable (`/proc/self/exe`), read at start: after a swap the link

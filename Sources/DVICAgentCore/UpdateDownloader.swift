@@ -20,7 +20,30 @@ public struct UpdateDownloader: Sendable {
 
     /// `url` absolute (`http://host:port/path`) or server-relative (`/v1/...`, resolved
     /// against `serverURL`). Returns the SHA-256 and size of what was written to `path`.
-    public func download(url: String, serverURL: String, to path: String, maxBytes: Int) async throws(UpdateError) -> (sha256: [UInt8], size: Int) {
+    /// A download still running after `timeout` (a stalled server) is abandoned, so the
+    /// updater is free for the next offer.
+    public func download(url: String, serverURL: String, to path: String, maxBytes: Int, timeout: Duration) async throws(UpdateError) -> (sha256: [UInt8], size: Int) {
+        do {
+            return try await withThrowingTaskGroup(of: (sha256: [UInt8], size: Int)?.self) { group in
+                group.addTask { try await self.fetch(url: url, serverURL: serverURL, to: path, maxBytes: maxBytes) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw UpdateError(.download, "the download did not finish within \(timeout.components.seconds) s")
+                }
+                return result
+            }
+        } catch let error as UpdateError {
+            throw error
+        } catch {
+            throw UpdateError(.download, "\(error)")
+        }
+    }
+
+    func fetch(url: String, serverURL: String, to path: String, maxBytes: Int) async throws(UpdateError) -> (sha256: [UInt8], size: Int) {
         let host: String
         let port: Int
         let target: String

@@ -69,6 +69,8 @@ public actor AgentBuilds {
     private var loaded = false
     private var fallback: (build: AgentBuild, modified: Date)?
     private var tokens = DownloadTokensCore()
+    /// Versions being stored now: a second upload of one waits for no one, it is refused.
+    private var storing: Set<String> = []
 
     /// - Parameters:
     ///   - releaseKeyText: the `--release-key` file's text (see `ReleaseKey`); an unusable one
@@ -187,6 +189,10 @@ public actor AgentBuilds {
         await loadIfNeeded()
         do throws(BuildError) {
             let version = try check(sha256: sha256, stampedVersion: stampedVersion, declaredVersion: declaredVersion, signatureHex: signatureHex)
+            guard storing.insert(version).inserted else {
+                throw BuildError(.conflict, "version \(version) is being uploaded right now")
+            }
+            defer { storing.remove(version) }
             if let existing = signed[version] {
                 guard existing.sha256Hex == ReleaseKey.hex(sha256) else {
                     throw BuildError(.conflict, "version \(version) is stored already with another SHA-256; stamp a new version")

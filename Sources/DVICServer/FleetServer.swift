@@ -63,7 +63,8 @@ public final class FleetServer: Sendable {
             fallbackBinaryPath: configuration.agentBinaryPath, clock: clock, logger: logger)
         self.installs = InstallCoordinator(store: store, hub: hub, links: links, registry: registry, audit: audit, clock: clock, logger: logger)
         self.updates = UpdateRollouts(
-            registry: registry, links: links, hub: hub, audit: audit, builds: agentBuilds, clock: clock, logger: logger)
+            registry: registry, links: links, hub: hub, audit: audit, builds: agentBuilds, clock: clock,
+            localAgentStateDirectory: configuration.localAgent ? configuration.dataDirectory + LocalAgentService.stateFolder : nil, logger: logger)
     }
 
     /// Opens the store named by the configuration (creating the data directory).

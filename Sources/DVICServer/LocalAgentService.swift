@@ -15,6 +15,9 @@ public struct LocalAgentService: Service {
     let port: AsyncStream<Int>
     let logger: Logger
 
+    /// The local agent's state directory: `<data>` and this.
+    static let stateFolder = "/local-agent"
+
     public init(server: FleetServer, port: AsyncStream<Int>, logger: Logger) {
         self.server = server
         self.port = port
@@ -27,7 +30,7 @@ public struct LocalAgentService: Service {
         var configuration = AgentConfiguration()
         configuration.serverURL = "http://127.0.0.1:\(port)"
         configuration.enrollToken = "local"
-        configuration.stateDirectory = server.configuration.dataDirectory + "/local-agent"
+        configuration.stateDirectory = server.configuration.dataDirectory + Self.stateFolder
         configuration.tags = ["server"]
         if let logDirectory = server.configuration.localAgentLogDirectory {
             configuration.logDirectory = logDirectory

@@ -1,6 +1,6 @@
 internal import DVICAgentCore
 internal import Crypto
-public import NIOCore
+internal import NIOCore
 import Synchronization
 
 /// An upload's body passed through on its way to disk while its SHA-256, size and agent version

@@ -1,7 +1,9 @@
 public import DVICProtocol
 public import DVICServerCore
-public import Logging
+internal import Logging
 public import ServiceLifecycle
+internal import Foundation
+internal import NIOPosix
 
 /// Runs agent update rollouts (`POST /v1/updates`, `dvic update`): the I/O shell around
 /// `UpdateRolloutCore`. It offers the build with a one-time download URL, feeds each rollout
@@ -40,6 +42,9 @@ public actor UpdateRollouts: Service {
     private let builds: AgentBuilds
     private let clock: FleetClock
     private let logger: Logger
+    /// The server's own agent's state directory, when it runs one: that agent cannot update
+    /// itself (it is the server), so `all` and `tags` leave it out.
+    private let localAgentStateDirectory: String?
     private var rollouts: [String: UpdateRolloutCore] = [:]
     private var order: [String] = []
     private var starters: [String: Principal] = [:]
@@ -48,7 +53,11 @@ public actor UpdateRollouts: Service {
     /// Finished rollouts kept for `GET /v1/updates`.
     private let keepFinished = 50
 
-    init(registry: NodeRegistry, links: LinkDirectory, hub: StreamHub, audit: AuditLog, builds: AgentBuilds, clock: FleetClock, logger: Logger) {
+    init(
+        registry: NodeRegistry, links: LinkDirectory, hub: StreamHub, audit: AuditLog, builds: AgentBuilds, clock: FleetClock,
+        localAgentStateDirectory: String?, logger: Logger
+    ) {
+        self.localAgentStateDirectory = localAgentStateDirectory
         self.registry = registry
         self.links = links
         self.hub = hub
@@ -76,7 +85,10 @@ public actor UpdateRollouts: Service {
             throw RolloutError(.noBuild, version.map { "no signed agent build \($0); upload one with `dvic builds upload`" } ?? "no signed agent build is uploaded yet (`dvic builds upload`)")
         }
         var selected = await registry.select(targets).filter { $0.kind == .agent }
-        if case .nodes = targets {} else { selected = selected.filter { $0.state == .online } }
+        if case .nodes = targets {} else {
+            let local = await localAgentNodeID()
+            selected = selected.filter { $0.state == .online && $0.id != local }
+        }
         guard !selected.isEmpty else { throw RolloutError(.noTargets, "no agent node matches the targets") }
         nextID += 1
         let id = "upd-\(idPrefix)-\(nextID)"
@@ -98,6 +110,12 @@ public actor UpdateRollouts: Service {
     }
 
     public func snapshot(_ id: String) -> UpdateRolloutCore? { rollouts[id] }
+
+    private func localAgentNodeID() async -> String? {
+        guard let directory = localAgentStateDirectory else { return nil }
+        let text = try? await NIOThreadPool.singleton.runIfActive { try? String(contentsOfFile: directory + "/node-id", encoding: .utf8) }
+        return (text ?? nil)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// Newest first.
     public func all() -> [UpdateRolloutCore] { order.reversed().compactMap { rollouts[$0] } }

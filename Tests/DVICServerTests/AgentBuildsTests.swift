@@ -1,3 +1,4 @@
+import DVICProtocol
 import DVICServer
 import DVICTesting
 import Foundation
@@ -118,9 +119,20 @@ import Testing
         #expect(try await ops.post("/v1/updates", update).errorCode == "no_build")
         #expect(try await signer.upload(build, client: fleet.admin).status == 201)
         #expect(try await ops.post("/v1/updates", ["targets": ["tags": ["nope"]]]).errorCode == "no_targets")
+        let watcher = StreamClient()
+        _ = try await watcher.connect(url: fleet.harness.streamURL, token: viewer.token!)
+        watcher.send([.subscribe(Subscribe(subscriptionID: 1, kinds: 32, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))])
+        // The subscription is in place once an unrelated request has gone round (no sleep).
+        _ = try await viewer.get("/v1/me")
         let started = try await ops.post("/v1/updates", update)
         #expect(started.status == 202)
         let id = try #require(started.object["id"] as? String)
+        // Progress on the live stream: the batch starts, then the rollout ends failed.
+        #expect(await watcher.waitFor(timeout: .seconds(20)) { message in
+            guard case .jobProgress(let progress) = message else { return false }
+            return progress.jobID == id && progress.kind == "update" && progress.state == .failed && progress.done == 1 && progress.total == 1
+        })
+        await watcher.close()
         // The simulated agent never answers the offer: the node times out and the rollout fails.
         var state: [String: Any] = [:]
         _ = await eventually(timeout: .seconds(20)) {
@@ -134,10 +146,38 @@ import Testing
         #expect((node["message"] as? String)?.contains("within 1 s") == true)
         #expect(try await viewer.get("/v1/updates").array.first?["id"] as? String == id)
         #expect(try await viewer.get("/v1/updates/nope").status == 404)
-        let audit = try await fleet.admin.get("/v1/audit?limit=50").object["entries"] as? [[String: Any]] ?? []
+        // update.finish is written as the rollout ends, possibly just after its state shows.
+        var audit: [[String: Any]] = []
+        _ = await eventually(timeout: .seconds(10)) {
+            audit = (try? await fleet.admin.get("/v1/audit?limit=50").object["entries"] as? [[String: Any]]) ?? []
+            return audit.contains { $0["action"] as? String == "update.finish" }
+        }
         #expect(audit.contains { $0["action"] as? String == "update.start" && $0["actor"] as? String == "ora" })
         #expect(audit.contains { $0["action"] as? String == "update.finish" && $0["target"] as? String == id })
         #expect(audit.contains { $0["action"] as? String == "agent.build.upload" })
+        await fleet.stop(agents)
+    }
+}
+
+/// The server's own agent is the server: `--all` and `--tag` rollouts leave it out.
+@Suite(.serialized) struct LocalAgentUpdateTests {
+    @Test func rolloutsToAllLeaveTheLocalAgentOut() async throws {
+        let signer = ReleaseSigner()
+        let fleet = try await Fleet.start {
+            $0.releaseKeyText = signer.publicKeyText
+            $0.localAgent = true
+        }
+        let agents = try await fleet.agents(2)
+        // The harness runs no in-process agent: let the first simulated one play it, as the
+        // server knows its local agent, by the node id in its state directory.
+        let localState = fleet.harness.dataDirectory + "/local-agent"
+        try FileManager.default.createDirectory(atPath: localState, withIntermediateDirectories: true)
+        try (agents[0].nodeID + "\n").write(toFile: localState + "/node-id", atomically: true, encoding: .utf8)
+        #expect(try await signer.upload(ReleaseSigner.script(version: "0.2.0", status: 0), client: fleet.admin).status == 201)
+        let everyone = try await fleet.admin.post("/v1/updates", ["targets": ["all": true], "timeoutSeconds": 1])
+        let id = try #require(everyone.object["id"] as? String, "\(everyone.text)")
+        let state = try await fleet.admin.get("/v1/updates/\(id)").object
+        #expect((state["nodes"] as? [[String: Any]])?.compactMap { $0["node"] as? String } == [agents[1].nodeID])
         await fleet.stop(agents)
     }
 }

@@ -143,4 +143,39 @@ import Testing
         }
         await fleet.stop()
     }
+
+    @Test func anAgentWithoutAReleaseKeyRefusesEveryBuild() async throws {
+        let signer = ReleaseSigner()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-update-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fleet = try await Fleet.start { $0.releaseKeyText = signer.publicKeyText }
+        let original = try Data(contentsOf: URL(fileURLWithPath: Self.debugAgent))
+        let executable = directory + "/bin/dvic-agent"
+        try original.write(to: URL(fileURLWithPath: executable))
+        chmod(executable, 0o755)
+        #expect(try await signer.upload(try ReleaseSigner.restamp(original, version: "0.1.0-b"), client: fleet.admin).status == 201)
+        let token = try await fleet.enrollmentToken(name: "keyless")
+        let null = open("/dev/null", O_RDWR)
+        let pid = try Spawn.start(executable, [
+            "--server", fleet.harness.baseURL, "--enroll-token", token, "--state", directory + "/state", "--log-dir", directory + "/logs",
+            "--name", "keyless", "--journald-units", "-",
+        ], environment: ProcessInfo.processInfo.environment.merging(["DVIC_NO_TRIM": "1"]) { $1 }, stdin: null, stdout: null, stderr: null)
+        close(null)
+        var nodeID = ""
+        #expect(await eventually(timeout: .seconds(60)) {
+            guard let node = try? await fleet.admin.get("/v1/nodes").array.first, node["status"] as? String == "online" else { return false }
+            nodeID = node["id"] as? String ?? ""
+            return true
+        })
+        let state = try await rollout("0.1.0-b", node: nodeID, client: fleet.admin)
+        #expect(state["state"] as? String == "failed")
+        let node = (state["nodes"] as? [[String: Any]])?.first
+        #expect((node?["message"] as? String)?.contains("no release key") == true, "\(String(describing: node))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: executable)) == original)
+        kill(pid, SIGKILL)
+        _ = await Spawn.wait(pid, timeout: .seconds(10))
+        await fleet.stop()
+    }
 }
