@@ -126,7 +126,11 @@ extension FleetServer {
             case .logStreamOpen(let stream):
                 open = stream
             case .logBatch(let batch) where fresh:
-                if let open { await logs.append(nodeID: nodeID, nodeTags: tags, open: open, records: batch.records) }
+                if let open {
+                    await logs.append(nodeID: nodeID, nodeTags: tags, open: open, records: batch.records)
+                    // The 200 acknowledges the keepalive: its logs are durable first.
+                    await logs.flushAll()
+                }
             default:
                 break
             }

@@ -19,6 +19,8 @@ public actor LogRouter: Service {
     private let flushRows: Int
     private let retentionMs: Int64
     private var flushing = false
+    /// Callers of `flushAll` waiting for the write in flight to end.
+    private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     private var tagsByNode: [String: [String]] = [:]
     private var learnedNodes: Set<String> = []
 
@@ -91,10 +93,15 @@ public actor LogRouter: Service {
     }
 
     /// Writes what is pending in one transaction (one writer at a time: group commit).
+    /// Returns at once while another write is in flight; `flushAll` waits for it.
     public func flush() async {
         guard !flushing, core.pendingCount > 0 else { return }
         flushing = true
-        defer { flushing = false }
+        defer {
+            flushing = false
+            for waiter in flushWaiters { waiter.resume() }
+            flushWaiters.removeAll()
+        }
         while core.pendingCount > 0 {
             let (rows, acks) = core.takePending()
             let started = clock.now()
@@ -117,8 +124,18 @@ public actor LogRouter: Service {
         }
     }
 
-    public func search(_ query: LogQuery) async throws(StoreError) -> [LogRow] {
+    /// Returns once every row taken before the call is committed (or its write failed and
+    /// will be retried): what a search must see, and what a keepalive's 200 acknowledges.
+    /// A write in flight may hold rows this caller gave, so it is waited for, not skipped.
+    public func flushAll() async {
+        while flushing {
+            await withCheckedContinuation { flushWaiters.append($0) }
+        }
         await flush()
+    }
+
+    public func search(_ query: LogQuery) async throws(StoreError) -> [LogRow] {
+        await flushAll()
         return try await store.searchLogs(query)
     }
 
