@@ -88,6 +88,7 @@ extension FleetServer {
         addCommandRoutes(router)
         addEnrollmentRoutes(router)
         addDeviceRoutes(router)
+        addLogCountRoutes(router)
 
         router.get("/v1/audit") { request, context in
             _ = try context.require(.operator)
