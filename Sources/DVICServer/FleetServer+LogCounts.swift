@@ -1,3 +1,4 @@
+internal import DVICServerCore
 internal import DVICStore
 public import Hummingbird
 
