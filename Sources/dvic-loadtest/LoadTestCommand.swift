@@ -83,8 +83,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         for index in 1..<processes {
             let output = "\(directory)/worker-\(index).json"
             outputs.append(output)
-            var arguments = Array(CommandLine.arguments.dropFirst()).filter { !$0.hasPrefix("--json") }
-            if let position = arguments.firstIndex(of: "--json") { arguments.removeSubrange(position...position + 1) }
+            // The parent alone writes the report.
+            var arguments = Array(CommandLine.arguments.dropFirst()).filter { !$0.hasPrefix("--json=") }
+            if let position = arguments.firstIndex(of: "--json") { arguments.removeSubrange(position...min(position + 1, arguments.count - 1)) }
             arguments += ["--worker", "\(index)", "--worker-output", output, "--no-subscriber"]
             pids.append(try Spawn.start(executable, arguments, environment: ProcessInfo.processInfo.environment, stdin: 0, stdout: 2, stderr: 2))
         }

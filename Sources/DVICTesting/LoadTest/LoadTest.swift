@@ -1,4 +1,4 @@
-public import DVICProtocol
+import DVICProtocol
 import Foundation
 import Synchronization
 
@@ -68,7 +68,7 @@ public struct LoadTest: Sendable {
         let clock = ContinuousClock()
 
         // Enrollment is provisioning, not connecting: a real fleet is enrolled once.
-        progress("enrolling \(options.nodes) nodes")
+        progress("enrolling \(options.workerCount > 1 ? "share \(options.workerIndex + 1)/\(options.workerCount) of " : "")\(options.nodes) nodes")
         let enrollStart = clock.now
         let nodes = try await enroll(admin: admin, measurements: measurements)
         let enrollSeconds = Self.seconds(clock.now - enrollStart)
@@ -143,12 +143,15 @@ public struct LoadTest: Sendable {
         case .worker(let output):
             let ready = Ready(authenticated: connect.authenticated, refused: connect.refused, seconds: Self.seconds(connectEnd - connectStart))
             try? JSONEncoder().encode(ready).write(to: URL(fileURLWithPath: output + ".ready"))
-        case .coordinator(let outputs, _):
+        case .coordinator(let outputs, let pids):
             // Every process connects its own share at the same time; the fleet is
             // connected when the slowest is.
             var pending = Set(outputs)
             let deadline = clock.now + .seconds(900)
+            let pidByOutput = Dictionary(uniqueKeysWithValues: zip(outputs, pids))
             while !pending.isEmpty, clock.now < deadline {
+                // A worker that died will never be ready.
+                if pending.contains(where: { !Self.isAlive(pidByOutput[$0] ?? 0) }) { break }
                 for output in pending {
                     guard let data = FileManager.default.contents(atPath: output + ".ready"), let ready = try? JSONDecoder().decode(Ready.self, from: data) else { continue }
                     pending.remove(output)
@@ -195,6 +198,7 @@ public struct LoadTest: Sendable {
         var linesByNode: [String: Int64] = [:]
         for node in nodes { linesByNode[node.agent.nodeID] = node.linesSent }
         var ingestLag = measurements.ingestLag
+        var handshakes = measurements.handshakes
         var workerTraffic = (bytes: 0, frames: 0)
         var workerGenerator: [LoadTestReport.Usage] = []
         if case .coordinator(let outputs, let pids) = coordination {
@@ -207,6 +211,7 @@ public struct LoadTest: Sendable {
                 }
                 linesByNode.merge(result.linesByNode) { $1 }
                 ingestLag.merge(result.ingestLag)
+                handshakes.merge(result.handshakes)
                 disconnected += result.report.disconnectedDuringRun
                 unacked += result.report.unackedLines
                 workerTraffic.bytes += result.report.traffic.bytes
@@ -248,6 +253,7 @@ public struct LoadTest: Sendable {
             generator.meanCPUPercent = (generator.meanCPUPercent ?? 0) + (usage.meanCPUPercent ?? 0)
             generator.peakCPUPercent = nil
         }
+        connect.handshake = .init(handshakes)
         let counts = streamCounts.withLock { $0 }
         let report = LoadTestReport(
             date: ISO8601DateFormatter().string(from: Date()), options: options, processes: options.workerCount, connect: connect, traffic: traffic,
@@ -391,6 +397,12 @@ public struct LoadTest: Sendable {
         var sent: [DeliveryCheck.StreamID: Int64] = [:]
         for (node, lines) in linesByNode { sent[.init(node: node, stream: LoadNode.streamKey)] = lines }
         return DeliveryCheck(sent: sent, stored: stored)
+    }
+
+    /// Whether the process runs (a zombie, which nobody reaped yet, does not).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
     static func seconds(_ duration: Duration) -> Double {
