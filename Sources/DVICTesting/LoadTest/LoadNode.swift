@@ -1,5 +1,5 @@
 public import Crypto
-public import DVICProtocol
+import DVICProtocol
 import Foundation
 import Synchronization
 

@@ -182,6 +182,10 @@ public struct LoadTest: Sendable {
         let loadEnd = clock.now
         let after = nodes.reduce((bytes: 0, frames: 0)) { ($0.bytes + $1.agent.bytesSent, $0.frames + $1.agent.framesSent) }
         var disconnected = nodes.filter { !$0.agent.isConnected }.count
+        // Why connections ended, most common first, for the report.
+        var reasonCounts: [String: Int] = [:]
+        for node in nodes where !node.agent.isConnected { reasonCounts[String((node.agent.closeReason ?? "unknown").prefix(160)), default: 0] += 1 }
+        var disconnectReasons = reasonCounts.sorted { $0.value > $1.value }.prefix(5).map { "\($0.value)× \($0.key)" }
 
         // Every line acknowledged, i.e. durably stored and queryable, or the timeout.
         progress("waiting for the last acknowledgements")
@@ -213,6 +217,7 @@ public struct LoadTest: Sendable {
                 ingestLag.merge(result.ingestLag)
                 handshakes.merge(result.handshakes)
                 disconnected += result.report.disconnectedDuringRun
+                disconnectReasons += result.report.disconnectReasons
                 unacked += result.report.unackedLines
                 workerTraffic.bytes += result.report.traffic.bytes
                 workerTraffic.frames += result.report.traffic.frames
@@ -260,7 +265,7 @@ public struct LoadTest: Sendable {
             ingestLag: .init(ingestLag), broadcasts: broadcasts,
             stream: subscriber == nil ? nil : .init(logEntries: counts.logs, commandProgress: counts.progress, latency: .init(measurements.streamLatency)),
             server: sampled.server, loadGenerator: generator, machineMeanCPUPercent: sampled.machinePercent,
-            loadAverageAtStart: loadAverage, disconnectedDuringRun: disconnected, unackedLines: unacked, delivery: delivery, failures: failures)
+            loadAverageAtStart: loadAverage, disconnectedDuringRun: disconnected, disconnectReasons: disconnectReasons, unackedLines: unacked, delivery: delivery, failures: failures)
         return WorkerResult(report: report, linesByNode: linesByNode, ingestLag: ingestLag, handshakes: measurements.handshakes)
     }
 

@@ -77,6 +77,8 @@ public struct LoadTestReport: Sendable, Codable {
     public var machineMeanCPUPercent: Double?
     public var loadAverageAtStart: String
     public var disconnectedDuringRun: Int
+    /// The most common reasons the simulated side saw for a connection ending.
+    public var disconnectReasons: [String] = []
     public var unackedLines: Int64
     public var delivery: DeliveryCheck
     public var failures: [String]
@@ -113,7 +115,7 @@ public struct LoadTestReport: Sendable, Codable {
             ("log lines sent / stored", "\(delivery.linesSent) / \(delivery.rowsStored)"),
             ("lost / duplicated", "\(delivery.lost) / \(delivery.duplicated)"),
             ("unacknowledged at the end", "\(unackedLines)"),
-            ("nodes disconnected during the run", "\(disconnectedDuringRun)"),
+            ("nodes disconnected during the run", "\(disconnectedDuringRun)" + (disconnectReasons.isEmpty ? "" : ": " + disconnectReasons.joined(separator: "; "))),
             ("result", passed ? "PASS" : "FAIL: " + failures.joined(separator: "; ")),
         ]
         let width = rows.map(\.0.count).max() ?? 0
