@@ -26,6 +26,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Admin user (its password comes from DVIC_ADMIN_PASSWORD).") var adminUser: String = "admin"
     @Option(help: "The server's pid, for RSS and CPU from /proc (default: a local dvic-server on the port).") var serverPid: Int32?
     @Flag(help: "No dashboard-stream subscriber.") var noSubscriber = false
+    @Flag(help: "Nodes send frames undeflated (spares the generator zlib's cost; wire figures are then not the real agent's).") var noCompression = false
     @Option(help: "Seconds to wait for the last acknowledgements.") var drainTimeout: Double = 120
     @Option(help: "Write the report as JSON here.") var json: String?
     @Option(help: .hidden) var worker: String?
@@ -52,6 +53,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         options.adminPassword = ProcessInfo.processInfo.environment["DVIC_ADMIN_PASSWORD"] ?? ""
         options.serverPID = serverPid
         options.subscriber = !noSubscriber
+        options.compression = !noCompression
         options.drainTimeout = drainTimeout
         options.workerCount = processes
         if let worker {

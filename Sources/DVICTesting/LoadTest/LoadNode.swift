@@ -53,11 +53,13 @@ public final class LoadNode: Sendable {
         }
     }
 
-    public init(index: Int, nodeID: String, key: Curve25519.Signing.PrivateKey, measurements: LoadMeasurements) {
+    public init(index: Int, nodeID: String, key: Curve25519.Signing.PrivateKey, compression: Bool = true, measurements: LoadMeasurements) {
         self.index = index
         let ledger = Ledger(measurements: measurements)
         self.ledger = ledger
-        self.agent = SimulatedAgent(nodeID: nodeID, privateKey: key, keepsMessages: false) { message in
+        self.agent = SimulatedAgent(
+            nodeID: nodeID, privateKey: key, keepsMessages: false, compression: compression ? .init(threshold: 128, dictionaryID: 1) : nil
+        ) { message in
             if case .logAck(let ack) = message, ack.streamID == LoadNode.streamID { ledger.acked(ack.seq) }
         }
     }

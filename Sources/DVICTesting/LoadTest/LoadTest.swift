@@ -196,6 +196,7 @@ public struct LoadTest: Sendable {
             if unacked == 0 { break }
             try? await clock.sleep(for: .milliseconds(250))
         } while clock.now < drainDeadline
+        let drainSeconds = Self.seconds(clock.now - loadEnd)
         samplerTask.cancel()
         let sampled = await samplerTask.value
 
@@ -260,12 +261,13 @@ public struct LoadTest: Sendable {
         }
         connect.handshake = .init(handshakes)
         let counts = streamCounts.withLock { $0 }
-        let report = LoadTestReport(
+        var report = LoadTestReport(
             date: ISO8601DateFormatter().string(from: Date()), options: options, processes: options.workerCount, connect: connect, traffic: traffic,
             ingestLag: .init(ingestLag), broadcasts: broadcasts,
             stream: subscriber == nil ? nil : .init(logEntries: counts.logs, commandProgress: counts.progress, latency: .init(measurements.streamLatency)),
             server: sampled.server, loadGenerator: generator, machineMeanCPUPercent: sampled.machinePercent,
-            loadAverageAtStart: loadAverage, disconnectedDuringRun: disconnected, disconnectReasons: disconnectReasons, unackedLines: unacked, delivery: delivery, failures: failures)
+            loadAverageAtStart: loadAverage, drainSeconds: drainSeconds, disconnectedDuringRun: disconnected, disconnectReasons: disconnectReasons, unackedLines: unacked, delivery: delivery, failures: failures)
+        if seconds + drainSeconds > 0 { report.storedLinesPerSecond = Double(delivery.rowsStored) / (seconds + drainSeconds) }
         return WorkerResult(report: report, linesByNode: linesByNode, ingestLag: ingestLag, handshakes: measurements.handshakes)
     }
 
@@ -293,7 +295,7 @@ public struct LoadTest: Sendable {
                             return .failure(LoadTestError(.enrollment, "POST /v1/enrollments answered \(reply.status) \(reply.text)"))
                         }
                         let (nodeID, key) = try await SimulatedAgent.enrollKey(baseURL: baseURL, token: token, name: "load-\(index)")
-                        return .success(LoadNode(index: index, nodeID: nodeID, key: key, measurements: measurements))
+                        return .success(LoadNode(index: index, nodeID: nodeID, key: key, compression: options.compression, measurements: measurements))
                     } catch {
                         return .failure(LoadTestError(.enrollment, "enrolling node \(index) failed", cause: error))
                     }

@@ -14,6 +14,10 @@ public struct LoadTestOptions: Sendable, Codable {
     /// Seconds between log batches of one node (the real agent sends what it read,
     /// a few times a second).
     public var batchInterval: Double = 0.25
+    /// Whether nodes deflate what they send, as the real agent does (dictionary 1).
+    /// Off spares the load generator zlib's per-frame cost on a shared machine, at
+    /// the price of wire figures that are not the real agent's.
+    public var compression: Bool = true
     /// Seconds between broadcasts of `true` to every node; 0 for none.
     public var broadcastEvery: Double = 0
     /// Nodes connecting per second; 0 for as fast as the handshakes go.

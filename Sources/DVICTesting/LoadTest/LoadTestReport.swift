@@ -76,6 +76,11 @@ public struct LoadTestReport: Sendable, Codable {
     /// Whole machine, all cores: percent of one core, so 200 % is a 2-core machine flat out.
     public var machineMeanCPUPercent: Double?
     public var loadAverageAtStart: String
+    /// Seconds from the end of the load until the last line was acknowledged (or the
+    /// drain timed out): the backlog the server had built up.
+    public var drainSeconds: Double
+    /// Lines stored per second over load and drain: what the server sustained.
+    public var storedLinesPerSecond: Double = 0
     public var disconnectedDuringRun: Int
     /// The most common reasons the simulated side saw for a connection ending.
     public var disconnectReasons: [String] = []
@@ -112,6 +117,8 @@ public struct LoadTestReport: Sendable, Codable {
             ("load generator RSS peak, CPU mean", "\(mib(loadGenerator.peakRSSBytes)), \(pct(loadGenerator.meanCPUPercent))"),
             ("machine CPU mean (all cores)", pct(machineMeanCPUPercent)),
             ("load average at start", loadAverageAtStart),
+            ("backlog drained after the load", String(format: "%.1f s", drainSeconds)),
+            ("lines stored/s over load + drain", number(storedLinesPerSecond)),
             ("log lines sent / stored", "\(delivery.linesSent) / \(delivery.rowsStored)"),
             ("lost / duplicated", "\(delivery.lost) / \(delivery.duplicated)"),
             ("unacknowledged at the end", "\(unackedLines)"),
