@@ -5,7 +5,10 @@ public import NIOCore
 /// when it pays.
 ///
 /// One encoder per connection direction: it carries the metric delta state, and its
-/// deflater is reused frame after frame.
+/// deflater is reused frame after frame. The deflater is made when the first payload
+/// over the threshold comes, not before: zlib's state costs ~256 KiB, and a server
+/// holding ten thousand agent connections, which mostly sends acks far below the
+/// threshold, would pay gigabytes for deflaters it never uses.
 public struct FrameEncoder {
     /// When and how payloads are deflated.
     public struct Compression: Sendable, Hashable {
@@ -27,7 +30,8 @@ public struct FrameEncoder {
     public let limits: ProtocolLimits
     public let compression: Compression?
     public private(set) var metrics = MetricCodecState()
-    private let deflater: ZlibDeflater?
+    private var deflater: ZlibDeflater?
+    private let dictionary: [UInt8]?
     private var scratch: ByteBuffer
     private var deflated: ByteBuffer
 
@@ -43,14 +47,11 @@ public struct FrameEncoder {
                 }
                 dictionary = known
             }
-            do {
-                self.deflater = try ZlibDeflater(level: compression.level, dictionary: dictionary)
-            } catch {
-                throw .inflateFailed(error)
-            }
+            self.dictionary = dictionary
         } else {
-            self.deflater = nil
+            self.dictionary = nil
         }
+        self.deflater = nil
         self.scratch = ByteBuffer()
         self.scratch.reserveCapacity(4096)
         self.deflated = ByteBuffer()
@@ -70,7 +71,15 @@ public struct FrameEncoder {
 
         var flags = FrameFlags()
         var payload = scratch
-        if let compression, let deflater, payloadLength >= compression.threshold {
+        if let compression, payloadLength >= compression.threshold {
+            if deflater == nil {
+                do {
+                    deflater = try ZlibDeflater(level: compression.level, dictionary: dictionary)
+                } catch {
+                    throw .inflateFailed(error)
+                }
+            }
+            let deflater = deflater!
             deflated.clear()
             let result: Result<Void, CompressionError> = scratch.withUnsafeReadableBytes { bytes in
                 Result { () throws(CompressionError) in try deflater.compress(bytes, into: &deflated) }

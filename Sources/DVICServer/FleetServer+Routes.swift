@@ -91,6 +91,7 @@ extension FleetServer {
         addInstallRoutes(router)
         addAgentBuildRoutes(router)
         addUpdateRoutes(router)
+        addLogCountRoutes(router)
 
         router.get("/v1/audit") { request, context in
             _ = try context.require(.operator)

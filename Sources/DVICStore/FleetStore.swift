@@ -109,6 +109,9 @@ public protocol FleetStore: Sendable {
     /// across `pruneLogs`, so an agent never resends what retention removed.
     func resumePoints(nodeID: String) async throws(StoreError) -> [String: Int64]
     func searchLogs(_ query: LogQuery) async throws(StoreError) -> [LogRow]
+    /// Per stream of `nodeID` (every node when nil): rows stored, distinct seqs, and
+    /// the lowest and highest seq, by node and stream key.
+    func logStreamCounts(nodeID: String?) async throws(StoreError) -> [LogStreamCount]
     /// Deletes rows with `timestamp < olderThan` (the full-text index follows);
     /// returns how many.
     @discardableResult

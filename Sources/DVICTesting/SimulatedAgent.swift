@@ -12,7 +12,8 @@ import NIOWebSocket
 /// `dvic-loadtest` drive thousands of them.
 ///
 /// It answers commands, terminals and pings by itself (see `respond`), keeps every
-/// message it receives, and records the server's log acks.
+/// message it receives (unless `keepsMessages` is off, as in the load test, where ten
+/// thousand agents would hoard gigabytes), and records the server's log acks.
 public final class SimulatedAgent: Sendable {
     public let nodeID: String
     public let privateKey: Curve25519.Signing.PrivateKey
@@ -35,16 +36,38 @@ public final class SimulatedAgent: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
     /// Whether commands, terminals and pings are answered automatically.
     public let autoRespond: Bool
+    /// Whether `received` keeps every message (tests read it; the load test does not).
+    public let keepsMessages: Bool
+    /// How the agent deflates what it sends (nil: never), as the real agent does by default.
+    public let compression: FrameEncoder.Compression?
+    /// Called with every message received, on the connection's task; it must not block.
+    private let observer: (@Sendable (Message) -> Void)?
+    /// WebSocket payload bytes and frames written, for the load test's wire figures.
+    private let sentCounters = Mutex<(bytes: Int, frames: Int)>((0, 0))
 
-    public init(nodeID: String, privateKey: Curve25519.Signing.PrivateKey, agentVersion: String = "0.1.0-sim", autoRespond: Bool = true) {
+    public init(
+        nodeID: String, privateKey: Curve25519.Signing.PrivateKey, agentVersion: String = "0.1.0-sim", autoRespond: Bool = true,
+        keepsMessages: Bool = true, compression: FrameEncoder.Compression? = .init(threshold: 128, dictionaryID: 1),
+        observer: (@Sendable (Message) -> Void)? = nil
+    ) {
         self.nodeID = nodeID
         self.privateKey = privateKey
         self.agentVersion = agentVersion
         self.autoRespond = autoRespond
+        self.keepsMessages = keepsMessages
+        self.compression = compression
+        self.observer = observer
     }
 
     /// Makes a key on "the node" and exchanges an enrollment token for a node id.
     public static func enroll(baseURL: String, token: String, name: String, autoRespond: Bool = true) async throws -> SimulatedAgent {
+        let (nodeID, key) = try await enrollKey(baseURL: baseURL, token: token, name: name)
+        return SimulatedAgent(nodeID: nodeID, privateKey: key, autoRespond: autoRespond)
+    }
+
+    /// The enrollment alone: a fresh key and the node id the server gave it, so a
+    /// caller can build the agent with options of its own.
+    public static func enrollKey(baseURL: String, token: String, name: String) async throws -> (nodeID: String, key: Curve25519.Signing.PrivateKey) {
         let key = Curve25519.Signing.PrivateKey()
         let reply = try await APIClient(baseURL: baseURL).post("/v1/enroll", [
             "token": token, "publicKey": key.publicKey.rawRepresentation.base64EncodedString(), "hostname": name,
@@ -52,7 +75,7 @@ public final class SimulatedAgent: Sendable {
         guard reply.status == 201, let nodeID = reply.object["nodeID"] as? String else {
             throw HarnessError("enroll failed: \(reply.status) \(reply.text)")
         }
-        return SimulatedAgent(nodeID: nodeID, privateKey: key, autoRespond: autoRespond)
+        return (nodeID, key)
     }
 
     // MARK: Connection
@@ -99,14 +122,18 @@ public final class SimulatedAgent: Sendable {
         ending: AsyncStream<[Message]>.Continuation, generation: Int
     ) async throws {
         var decoder = FrameDecoder()
-        var encoder = try FrameEncoder(compression: .init(threshold: 128, dictionaryID: 1))
         var messages = inbound.messages(maxSize: 4 << 20).makeAsyncIterator()
         guard case .binary(let first)? = try await messages.next(), case .challenge(let challenge)? = try decoder.decode(message: first).first else {
             throw HarnessError("no challenge")
         }
         let signature = try privateKey.signature(for: HelloSignature.signedBytes(nonce: challenge.nonce, nodeID: nodeID))
         let hello = Hello(version: 1, nodeID: nodeID, agentVersion: agentVersion, capabilities: ["deflate", "zdict:1"], signature: Array(signature))
-        try await writer.write(.binary(try encoder.encode([.hello(hello)])))
+        // The hello is never deflated (it is short), so no zlib state is made for it:
+        // a deflater costs ~256 KiB, times ten thousand agents in the load test.
+        var helloEncoder = try FrameEncoder(compression: nil)
+        let helloFrame = try helloEncoder.encode([.hello(hello)])
+        count(helloFrame, frames: 1)
+        try await writer.write(.binary(helloFrame))
         guard case .binary(let second)? = try await messages.next() else { throw HarnessError("closed during handshake") }
         let answer = try decoder.decode(message: second)
         guard case .welcome(let welcome)? = answer.first else {
@@ -120,9 +147,18 @@ public final class SimulatedAgent: Sendable {
         }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
-                var encoder = try FrameEncoder(compression: .init(threshold: 128, dictionaryID: 1))
-                for await batch in outbound {
-                    try await writer.write(.binary(try encoder.encode(batch)))
+                do {
+                    var encoder = try FrameEncoder(compression: self.compression)
+                    for await batch in outbound {
+                        let frame = try encoder.encode(batch)
+                        self.count(frame, frames: batch.count)
+                        try await writer.write(.binary(frame))
+                    }
+                } catch {
+                    // A message that cannot be encoded is a bug of the caller: close, so
+                    // it shows as a lost connection rather than a silently dead writer.
+                    try? await writer.close(.protocolError, reason: "agent cannot encode: \(error)")
+                    throw error
                 }
                 try? await writer.close(.normalClosure, reason: "agent closing")
             }
@@ -165,6 +201,14 @@ public final class SimulatedAgent: Sendable {
     public var closeReason: String? { state.withLock { $0.closeReason } }
     public var welcome: Welcome? { state.withLock { $0.welcome } }
     public var received: [Message] { state.withLock { $0.received } }
+    /// WebSocket payload bytes sent so far (after compression), over every connection.
+    public var bytesSent: Int { sentCounters.withLock { $0.bytes } }
+    /// Frames (messages) sent so far, over every connection.
+    public var framesSent: Int { sentCounters.withLock { $0.frames } }
+
+    private func count(_ frame: ByteBuffer, frames: Int) {
+        sentCounters.withLock { $0.bytes += frame.readableBytes; $0.frames += frames }
+    }
 
     // MARK: Sending
 
@@ -254,8 +298,9 @@ public final class SimulatedAgent: Sendable {
     // MARK: Behaviour
 
     private func handle(_ message: Message) {
+        observer?(message)
         update { state in
-            state.received.append(message)
+            if keepsMessages { state.received.append(message) }
             if case .logAck(let ack) = message {
                 state.acks[ack.streamID] = max(state.acks[ack.streamID] ?? 0, ack.seq)
             }

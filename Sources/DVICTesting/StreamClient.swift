@@ -13,8 +13,16 @@ public final class StreamClient: Sendable {
     private let outbound = Mutex<AsyncStream<[Message]>.Continuation?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let closed = Mutex<String?>(nil)
+    /// Whether `messages` keeps everything (the load test's subscriber follows a whole
+    /// fleet for minutes and only counts; it keeps just `streamReady` and errors).
+    private let keepsMessages: Bool
+    /// Called with every message received, on the connection's task; must not block.
+    private let observer: (@Sendable (Message) -> Void)?
 
-    public init() {}
+    public init(keepsMessages: Bool = true, observer: (@Sendable (Message) -> Void)? = nil) {
+        self.keepsMessages = keepsMessages
+        self.observer = observer
+    }
 
     /// Connects and sends `streamAuth`; returns once `streamReady` (or an error) came.
     public func connect(url: String, token: String, origin: String? = nil, timeout: Duration = .seconds(10)) async throws -> StreamReady {
@@ -38,7 +46,13 @@ public final class StreamClient: Sendable {
                         for try await message in inbound.messages(maxSize: 4 << 20) {
                             guard case .binary(let buffer) = message else { continue }
                             let decoded = try decoder.decode(message: buffer)
-                            self.received.withLock { $0 += decoded }
+                            if let observer = self.observer { decoded.forEach(observer) }
+                            if self.keepsMessages {
+                                self.received.withLock { $0 += decoded }
+                            } else {
+                                let kept = decoded.filter { if case .streamReady = $0 { true } else if case .error = $0 { true } else { false } }
+                                if !kept.isEmpty { self.received.withLock { $0 += kept } }
+                            }
                         }
                         self.outbound.withLock { $0?.finish() }
                     }

@@ -882,6 +882,18 @@ def test_logs(api, state):
     api.call("GET", "/v1/logs", token=viewer, query={"until": "10 minutes"}, expect=400, code="invalid_request")
 
 
+def test_log_counts(api, state):
+    admin, device = state["admin"], state["device"]
+    streams = api.call("GET", "/v1/admin/log-counts", token=admin, expect=200).json["streams"]
+    mine = [s for s in streams if s["node"] == device]
+    stored = [e for e in api.call("GET", "/v1/logs", token=admin, query={"node": device}, expect=200).json["entries"]]
+    assert len(mine) == 1 and mine[0]["stream"] == "device", mine
+    assert mine[0]["rows"] == mine[0]["distinctSeqs"] == len(stored)
+    assert mine[0]["minSeq"] == min(e["seq"] for e in stored) and mine[0]["maxSeq"] == max(e["seq"] for e in stored)
+    assert api.call("GET", "/v1/admin/log-counts", token=admin, query={"node": device}, expect=200).json["streams"] == mine
+    assert api.call("GET", "/v1/admin/log-counts", token=admin, query={"node": "nonexistent-id"}, expect=200).json["streams"] == []
+
+
 def test_commands(api, state):
     operator, viewer, agent = state["operator"], state["viewer"], state["agent"]
     started = api.call("POST", "/v1/commands", token=operator, json_body={"targets": {"nodes": [agent]}, "command": "uname -a", "timeoutSeconds": 30}, expect=202).json

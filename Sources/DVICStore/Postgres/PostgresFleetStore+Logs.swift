@@ -122,6 +122,19 @@ extension PostgresFleetStore {
         }
     }
 
+    public func logStreamCounts(nodeID: String?) async throws(StoreError) -> [LogStreamCount] {
+        try await self.perform("logStreamCounts") { client in
+            var counts: [LogStreamCount] = []
+            let rows = try await client.query(
+                "SELECT node_id, stream_key, COUNT(*)::BIGINT, COUNT(DISTINCT seq)::BIGINT, MIN(seq)::BIGINT, MAX(seq)::BIGINT FROM logs WHERE (\(nodeID)::TEXT IS NULL OR node_id = \(nodeID)) GROUP BY node_id, stream_key ORDER BY node_id COLLATE \"C\", stream_key COLLATE \"C\"",
+                logger: self.logger)
+            for try await (node, key, total, distinct, low, high) in rows.decode((String, String, Int64, Int64, Int64, Int64).self) {
+                counts.append(LogStreamCount(nodeID: node, streamKey: key, rows: total, distinctSeqs: distinct, minSeq: low, maxSeq: high))
+            }
+            return counts
+        }
+    }
+
     public func searchLogs(_ query: LogQuery) async throws(StoreError) -> [LogRow] {
         let limit = query.effectiveLimit
         var words: FullTextQuery?

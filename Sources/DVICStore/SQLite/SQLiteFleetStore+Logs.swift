@@ -115,6 +115,17 @@ extension SQLiteFleetStore {
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
     }
 
+    public func logStreamCounts(nodeID: String?) async throws(StoreError) -> [LogStreamCount] {
+        // One pass over the (node_id, stream_key, seq) identity index, which covers it.
+        try await self.database.read { connection throws(StoreError) in
+            try connection.rows(
+                "SELECT node_id, stream_key, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM logs"
+                    + (nodeID == nil ? "" : " WHERE node_id = ?") + " GROUP BY node_id, stream_key ORDER BY node_id, stream_key",
+                { statement throws(StoreError) in if let nodeID { try statement.bind(nodeID, at: 1) } }
+            ) { LogStreamCount(nodeID: $0.string(0), streamKey: $0.string(1), rows: $0.int64(2), distinctSeqs: $0.int64(3), minSeq: $0.int64(4), maxSeq: $0.int64(5)) }
+        }
+    }
+
     public func searchLogs(_ query: LogQuery) async throws(StoreError) -> [LogRow] {
         let limit = query.effectiveLimit
         var match: String?
