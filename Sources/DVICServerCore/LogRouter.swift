@@ -165,6 +165,7 @@ public actor LogRouter: Service {
                 ackMessages[LinkKey(nodeID: target.nodeID, sessionID: target.sessionID), default: []]
                     .append(.logAck(LogAck(streamID: target.streamID, seq: target.seq)))
             case .fanOut(let nodeID, let streamKey, let entries):
+                guard hub.wants(.logs, nodeID: nodeID) else { continue }
                 await hub.publish(StreamEvent(
                     kind: .logs, nodeID: nodeID, nodeTags: tagsByNode[nodeID] ?? [],
                     message: .logEntries(LogEntries(nodeID: nodeID, streamKey: streamKey, entries: entries))))

@@ -1,4 +1,5 @@
 public import DVICProtocol
+import Synchronization
 
 /// Fans live events out to dashboard and CLI connections by their subscriptions.
 ///
@@ -18,6 +19,8 @@ public actor StreamHub {
     public let bufferLimit: Int
     /// Drops counted across subscribers, for /metrics.
     public private(set) var dropped = 0
+    /// What is subscribed, readable without a hop to this actor (see `StreamInterest`).
+    private let interest = Mutex(StreamInterest())
 
     public init(bufferLimit: Int = 4096) {
         self.bufferLimit = bufferLimit
@@ -35,14 +38,28 @@ public actor StreamHub {
 
     public func remove(_ id: Int) {
         subscribers.removeValue(forKey: id)?.continuation.finish()
+        refreshInterest()
     }
 
     public func subscribe(_ id: Int, _ subscription: Subscribe) {
         subscribers[id]?.filters[subscription.subscriptionID] = StreamFilter(subscription)
+        refreshInterest()
     }
 
     public func unsubscribe(_ id: Int, subscriptionID: UInt32) {
         subscribers[id]?.filters[subscriptionID] = nil
+        refreshInterest()
+    }
+
+    /// Whether an event of `kind` about `nodeID` can reach any subscriber now; callers skip
+    /// building and publishing it otherwise. A subscription made meanwhile sees the next one.
+    public nonisolated func wants(_ kind: StreamEvent.Kind, nodeID: String) -> Bool {
+        interest.withLock { $0.wants(kind, nodeID: nodeID) }
+    }
+
+    private func refreshInterest() {
+        let updated = StreamInterest(subscribers.values.flatMap { $0.filters.values.map(\.subscription) })
+        interest.withLock { $0 = updated }
     }
 
     /// Sends directly to one subscriber (answers to its own requests).
