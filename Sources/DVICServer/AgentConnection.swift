@@ -148,7 +148,14 @@ public struct AgentConnection: Sendable {
                         link.send([.error(ErrorMessage(code: "rate_limited", fatal: true, message: "over \(Int(configuration.limits.framesPerSecond)) frames per second"))])
                         break
                     }
-                    session.tags = await server.registry.seen(nodeID)
+                    // At most one registry hop a second per connection, not one per message:
+                    // lastSeen is shown to the second, a node goes offline only after
+                    // agentTimeout, and an operator's tag change arrives within a second.
+                    let now = server.clock.now()
+                    if now - session.seenAt >= 1000 {
+                        session.tags = await server.registry.seen(nodeID)
+                        session.seenAt = now
+                    }
                     for message in decoded {
                         await route(message, session: &session, logger: connectionLogger)
                     }
@@ -174,8 +181,10 @@ public struct AgentConnection: Sendable {
         var rate: RateLimiter
         var streams: [UInt32: String] = [:]
         var metricNames: [UInt32: String] = [:]
-        /// The node's tags as of this WebSocket message (refreshed by `seen` per message).
+        /// The node's tags, refreshed with `seen` at most once a second.
         var tags: [String] = []
+        /// When this connection last told the registry the node was seen (ms).
+        var seenAt: Int64 = .min / 2
     }
 
     private func route(_ message: Message, session: inout Session, logger: Logger) async {
