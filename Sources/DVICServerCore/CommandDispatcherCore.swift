@@ -25,9 +25,29 @@ public struct CommandDispatcherCore: Sendable {
         public var timeoutMs: UInt64
         /// Node ids in the order results are shown.
         public var order: [String]
-        public var results: [String: NodeResult]
-        public var doneCount: Int { results.values.filter(\.done).count }
+        public fileprivate(set) var results: [String: NodeResult]
+        /// How many results are done, kept up to date as results change: counting them
+        /// on every answer made a broadcast to 10,000 nodes quadratic (dvic-loadtest).
+        public fileprivate(set) var doneCount: Int
         public var isDone: Bool { doneCount == order.count }
+
+        public init(id: String, actor: String, commandLine: String, createdAt: Int64, timeoutMs: UInt64, order: [String], results: [String: NodeResult]) {
+            self.id = id
+            self.actor = actor
+            self.commandLine = commandLine
+            self.createdAt = createdAt
+            self.timeoutMs = timeoutMs
+            self.order = order
+            self.results = results
+            self.doneCount = results.values.filter(\.done).count
+        }
+
+        /// Sets a node's result and keeps `doneCount`.
+        fileprivate mutating func set(_ result: NodeResult, for nodeID: String) {
+            let wasDone = results[nodeID]?.done ?? false
+            results[nodeID] = result
+            if result.done != wasDone { doneCount += result.done ? 1 : -1 }
+        }
     }
 
     public enum Directive: Sendable, Hashable {
@@ -61,13 +81,13 @@ public struct CommandDispatcherCore: Sendable {
         var directives: [Directive] = []
         for node in online {
             command.order.append(node.id)
-            command.results[node.id] = NodeResult(nodeID: node.id, nodeName: node.name, durationMs: 0)
+            command.set(NodeResult(nodeID: node.id, nodeName: node.name, durationMs: 0), for: node.id)
             directives.append(.send(nodeID: node.id, .commandRequest(request)))
         }
         for node in offline {
             command.order.append(node.id)
-            command.results[node.id] = NodeResult(
-                nodeID: node.id, nodeName: node.name, reason: .lost, exitCode: nil, durationMs: 0, message: "node is offline")
+            command.set(NodeResult(
+                nodeID: node.id, nodeName: node.name, reason: .lost, exitCode: nil, durationMs: 0, message: "node is offline"), for: node.id)
         }
         commands[id] = command
         let total = UInt64(command.order.count)
@@ -79,7 +99,7 @@ public struct CommandDispatcherCore: Sendable {
     }
 
     public mutating func output(nodeID: String, _ output: CommandOutput) -> [Directive] {
-        guard var command = commands[output.commandID], var result = command.results[nodeID], !result.done else { return [] }
+        guard var result = commands[output.commandID]?.results[nodeID], !result.done, var command = take(output.commandID) else { return [] }
         var kept = output.data
         let current = output.stream == .stdout ? result.stdout.count : result.stderr.count
         if current + kept.count > maxOutputBytes {
@@ -87,20 +107,20 @@ public struct CommandDispatcherCore: Sendable {
             result.truncated = true
         }
         if output.stream == .stdout { result.stdout += kept } else { result.stderr += kept }
-        command.results[nodeID] = result
+        command.set(result, for: nodeID)
         commands[output.commandID] = command
         let event: ProgressEvent = output.stream == .stdout ? .stdout : .stderr
         return [.progress(nodeID: nodeID, progress(command, nodeID, event: event, data: output.data, total: UInt64(command.order.count)))]
     }
 
     public mutating func exit(nodeID: String, _ exit: CommandExit) -> [Directive] {
-        guard var command = commands[exit.commandID], var result = command.results[nodeID], !result.done else { return [] }
+        guard var result = commands[exit.commandID]?.results[nodeID], !result.done, var command = take(exit.commandID) else { return [] }
         result.reason = exit.reason
         result.exitCode = exit.reason == .exited ? exit.exitCode : nil
         result.signal = exit.signal == 0 ? nil : exit.signal
         result.durationMs = exit.durationMs
         result.message = exit.message
-        command.results[nodeID] = result
+        command.set(result, for: nodeID)
         commands[exit.commandID] = command
         var directives: [Directive] = [.progress(nodeID: nodeID, progress(command, nodeID, event: .exit, data: [], total: UInt64(command.order.count)))]
         if command.isDone { directives += finish(exit.commandID) }
@@ -130,9 +150,13 @@ public struct CommandDispatcherCore: Sendable {
     public mutating func tick(now: Int64) -> [Directive] {
         var directives: [Directive] = []
         for id in commands.keys.sorted() {
-            guard let command = commands[id], !command.isDone else { continue }
-            guard now - command.createdAt > Int64(command.timeoutMs) + graceMs else { continue }
-            for nodeID in command.order where command.results[nodeID]?.done == false {
+            // The node list is taken first, so no copy of the command stays alive while
+            // `give` changes it (which would copy every result, per node given up on).
+            let pending: [String] = {
+                guard let command = commands[id], !command.isDone, now - command.createdAt > Int64(command.timeoutMs) + graceMs else { return [] }
+                return command.order.filter { command.results[$0]?.done == false }
+            }()
+            for nodeID in pending {
                 directives.append(.send(nodeID: nodeID, .commandCancel(CommandCancel(commandID: id))))
                 directives += give(up: id, nodeID: nodeID, reason: .timedOut, message: "no answer within the timeout", now: now)
             }
@@ -141,15 +165,21 @@ public struct CommandDispatcherCore: Sendable {
     }
 
     private mutating func give(up id: String, nodeID: String, reason: ExitReason, message: String, now: Int64) -> [Directive] {
-        guard var command = commands[id], var result = command.results[nodeID] else { return [] }
+        guard var result = commands[id]?.results[nodeID], var command = take(id) else { return [] }
         result.reason = reason
         result.message = message
         result.durationMs = UInt64(max(0, now - command.createdAt))
-        command.results[nodeID] = result
+        command.set(result, for: nodeID)
         commands[id] = command
         var directives: [Directive] = [.progress(nodeID: nodeID, progress(command, nodeID, event: .exit, data: [], total: UInt64(command.order.count)))]
         if command.isDone { directives += finish(id) }
         return directives
+    }
+
+    /// Removes the command to change it: a copy taken while the dictionary still holds
+    /// it would copy all its results on the first write (per answer, for every node).
+    private mutating func take(_ id: String) -> Command? {
+        commands.removeValue(forKey: id)
     }
 
     private mutating func finish(_ id: String) -> [Directive] {

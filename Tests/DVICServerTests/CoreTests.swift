@@ -122,6 +122,36 @@ import Testing
         #expect(core.commands["c1"]?.results["n1"]?.reason == .timedOut)
     }
 
+    @Test func doneCountFollowsEveryAnswerOnce() {
+        // The count is kept as results change (no longer recounted per answer); every
+        // path that finishes a node must move it exactly once.
+        let many = (1...6).map { NodeInfo(id: "m\($0)", name: "m\($0)", kind: .agent, state: .online) }
+        var core = CommandDispatcherCore(graceMs: 100)
+        _ = core.start(id: "c1", actor: "ops", request: request, commandLine: "true", online: Array(many.prefix(5)), offline: [many[5]], now: 0)
+        #expect(core.commands["c1"]?.doneCount == 1)
+        let exit = CommandExit(commandID: "c1", reason: .exited, exitCode: 0, signal: 0, durationMs: 1, message: "")
+        let first = core.exit(nodeID: "m1", exit)
+        #expect(core.commands["c1"]?.doneCount == 2)
+        guard case .progress(_, let progress)? = first.first else {
+            Issue.record("no progress")
+            return
+        }
+        #expect(progress.done == 2 && progress.total == 6)
+        // A second exit and late output of a finished node change nothing.
+        #expect(core.exit(nodeID: "m1", exit).isEmpty)
+        #expect(core.output(nodeID: "m1", CommandOutput(commandID: "c1", stream: .stdout, data: [65])).isEmpty)
+        #expect(core.commands["c1"]?.doneCount == 2)
+        _ = core.output(nodeID: "m2", CommandOutput(commandID: "c1", stream: .stdout, data: [65]))
+        #expect(core.commands["c1"]?.doneCount == 2)
+        _ = core.nodeLost(nodeID: "m2", now: 10)
+        #expect(core.commands["c1"]?.doneCount == 3)
+        _ = core.exit(nodeID: "m3", exit)
+        let late = core.tick(now: 1200)
+        #expect(late.contains { if case .finished(let command) = $0 { command.doneCount == 6 && command.isDone } else { false } })
+        #expect(core.commands["c1"]?.results["m4"]?.reason == .timedOut)
+        #expect(core.commands["c1"]?.results["m3"]?.reason == .exited)
+    }
+
     @Test func lostNodeEndsItsPart() {
         var core = CommandDispatcherCore()
         _ = core.start(id: "c1", actor: "ops", request: request, commandLine: "x", online: [nodes[0]], offline: [], now: 0)

@@ -9,6 +9,22 @@ struct LogAppendTests {
         }
     }
 
+    @Test("per-stream counts: rows, distinct seqs, seq range, by node", arguments: StoreBackend.all)
+    func streamCounts(_ backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            _ = try await store.appendLogs(Self.rows(stream: "a", seqs: 1...40) + Self.rows(stream: "b", seqs: 5...9) + Self.rows(node: "n2", stream: "a", seqs: 3...3))
+            // A resend changes nothing; a gap shows as distinct seqs below the range.
+            _ = try await store.appendLogs(Self.rows(stream: "a", seqs: 30...40) + Self.rows(stream: "b", seqs: 12...12))
+            #expect(try await store.logStreamCounts(nodeID: nil) == [
+                LogStreamCount(nodeID: "n1", streamKey: "a", rows: 40, distinctSeqs: 40, minSeq: 1, maxSeq: 40),
+                LogStreamCount(nodeID: "n1", streamKey: "b", rows: 6, distinctSeqs: 6, minSeq: 5, maxSeq: 12),
+                LogStreamCount(nodeID: "n2", streamKey: "a", rows: 1, distinctSeqs: 1, minSeq: 3, maxSeq: 3),
+            ])
+            #expect(try await store.logStreamCounts(nodeID: "n2") == [LogStreamCount(nodeID: "n2", streamKey: "a", rows: 1, distinctSeqs: 1, minSeq: 3, maxSeq: 3)])
+            #expect(try await store.logStreamCounts(nodeID: "nobody") == [])
+        }
+    }
+
     @Test("duplicates are stored once; counts and high-water marks", arguments: StoreBackend.all)
     func dedupe(_ backend: StoreBackend) async throws {
         try await withStore(backend) { store in

@@ -42,6 +42,12 @@ public struct LoadTestOptions: Sendable, Codable {
     public var workerIndex: Int = 0
     public var workerCount: Int = 1
 
+    /// Everything but the password, which must never land in a report file.
+    private enum CodingKeys: String, CodingKey {
+        case server, nodes, duration, metricsInterval, metrics, logRate, batchInterval, compression, broadcastEvery, ramp
+        case connectConcurrency, enrollConcurrency, adminUser, serverPID, subscriber, drainTimeout, plant, workerIndex, workerCount
+    }
+
     public init(server: String, nodes: Int, duration: Double) {
         self.server = server
         self.nodes = nodes
