@@ -64,36 +64,49 @@ public struct MetricStoreCore: Sendable {
         window.head = (window.head + 1) % capacity
         window.count = min(window.count + 1, capacity)
         window.times[window.head] = timestamp
-        for name in window.series.keys {
-            window.series[name]![window.head] = .nan
+        // Every series gets a gap at the new head, written in place. (Iterating `keys` while
+        // writing would keep a second reference to the storage and copy every series' ring
+        // on every sample: the load test's profile showed it as the hottest spot.)
+        let head = window.head
+        var position = window.series.startIndex
+        while position != window.series.endIndex {
+            window.series.values[position][head] = .nan
+            position = window.series.index(after: position)
         }
         window.latestTime = max(window.latestTime, timestamp)
+        let resolutionCount = resolutions.count
+        let capacity = capacity
         for (name, value) in values where value.isFinite {
-            if window.series[name] == nil {
-                window.series[name] = Array(repeating: .nan, count: capacity)
-            }
-            window.series[name]![window.head] = Float(value)
+            window.series[name, default: Array(repeating: .nan, count: capacity)][head] = Float(value)
             window.latest[name] = value
-            var accumulators = window.accumulators[name] ?? Array(repeating: nil, count: resolutions.count)
             for (index, resolution) in resolutions.enumerated() {
                 let width = Int64(resolution) * 1000
                 let bucket = timestamp - ((timestamp % width) + width) % width
-                if var current = accumulators[index], current.bucket == bucket {
-                    current.min = Swift.min(current.min, value)
-                    current.max = Swift.max(current.max, value)
-                    current.sum += value
-                    current.count += 1
-                    accumulators[index] = current
-                } else {
-                    if let done = accumulators[index] {
-                        finished.append(Rollup(nodeID: nodeID, name: name, resolution: resolution, bucket: done.bucket, min: done.min, max: done.max, sum: done.sum, count: done.count))
-                    }
-                    accumulators[index] = Accumulator(bucket: bucket, min: value, max: value, sum: value, count: 1)
+                // In place in the dictionary, as above.
+                let done: Accumulator? = Self.accumulate(
+                    &window.accumulators[name, default: Array(repeating: nil, count: resolutionCount)][index], bucket: bucket, value: value)
+                if let done {
+                    finished.append(Rollup(nodeID: nodeID, name: name, resolution: resolution, bucket: done.bucket, min: done.min, max: done.max, sum: done.sum, count: done.count))
                 }
             }
-            window.accumulators[name] = accumulators
         }
         return finished
+    }
+
+    /// Adds `value` to the bucket being filled; returns the previous bucket when `value`
+    /// starts a new one.
+    private static func accumulate(_ slot: inout Accumulator?, bucket: Int64, value: Double) -> Accumulator? {
+        if var current = slot, current.bucket == bucket {
+            current.min = Swift.min(current.min, value)
+            current.max = Swift.max(current.max, value)
+            current.sum += value
+            current.count += 1
+            slot = current
+            return nil
+        }
+        let done = slot
+        slot = Accumulator(bucket: bucket, min: value, max: value, sum: value, count: 1)
+        return done
     }
 
     /// Points of one metric still in the window, oldest first.
