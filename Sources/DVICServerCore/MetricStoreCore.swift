@@ -29,14 +29,20 @@ public struct MetricStoreCore: Sendable {
         var count: Int64
     }
 
+    /// One node's window. Metrics are numbered on first sight, so that a sample costs one
+    /// name lookup per metric; everything else is indexed by that number.
     struct NodeWindow: Sendable {
         var times: [Int64]
-        var series: [String: [Float]] = [:]
+        var slots: [String: Int] = [:]
+        var names: [String] = []
+        /// A ring of `capacity` values per metric, aligned with `times`.
+        var series: [[Float]] = []
+        var latest: [Double] = []
+        /// `resolutions.count` buckets per metric, metric after metric.
+        var accumulators: [Accumulator?] = []
         /// Index of the newest sample; -1 before the first.
         var head = -1
         var count = 0
-        var accumulators: [String: [Accumulator?]] = [:]
-        var latest: [String: Double] = [:]
         var latestTime: Int64 = 0
 
         init(capacity: Int) {
@@ -64,28 +70,29 @@ public struct MetricStoreCore: Sendable {
         window.head = (window.head + 1) % capacity
         window.count = min(window.count + 1, capacity)
         window.times[window.head] = timestamp
-        // Every series gets a gap at the new head, written in place. (Iterating `keys` while
-        // writing would keep a second reference to the storage and copy every series' ring
-        // on every sample: the load test's profile showed it as the hottest spot.)
+        // Every series gets a gap at the new head; the values of this sample fill theirs.
         let head = window.head
-        var position = window.series.startIndex
-        while position != window.series.endIndex {
-            window.series.values[position][head] = .nan
-            position = window.series.index(after: position)
-        }
+        for slot in window.series.indices { window.series[slot][head] = .nan }
         window.latestTime = max(window.latestTime, timestamp)
         let resolutionCount = resolutions.count
-        let capacity = capacity
         for (name, value) in values where value.isFinite {
-            window.series[name, default: Array(repeating: .nan, count: capacity)][head] = Float(value)
-            window.latest[name] = value
+            let slot: Int
+            if let known = window.slots[name] {
+                slot = known
+            } else {
+                slot = window.names.count
+                window.slots[name] = slot
+                window.names.append(name)
+                window.series.append(Array(repeating: .nan, count: capacity))
+                window.latest.append(.nan)
+                window.accumulators.append(contentsOf: repeatElement(nil, count: resolutionCount))
+            }
+            window.series[slot][head] = Float(value)
+            window.latest[slot] = value
             for (index, resolution) in resolutions.enumerated() {
                 let width = Int64(resolution) * 1000
                 let bucket = timestamp - ((timestamp % width) + width) % width
-                // In place in the dictionary, as above.
-                let done: Accumulator? = Self.accumulate(
-                    &window.accumulators[name, default: Array(repeating: nil, count: resolutionCount)][index], bucket: bucket, value: value)
-                if let done {
+                if let done = Self.accumulate(&window.accumulators[slot * resolutionCount + index], bucket: bucket, value: value) {
                     finished.append(Rollup(nodeID: nodeID, name: name, resolution: resolution, bucket: done.bucket, min: done.min, max: done.max, sum: done.sum, count: done.count))
                 }
             }
@@ -111,7 +118,8 @@ public struct MetricStoreCore: Sendable {
 
     /// Points of one metric still in the window, oldest first.
     public func window(nodeID: String, name: String, since: Int64, until: Int64) -> [(Int64, Double)] {
-        guard let window = windows[nodeID], let series = window.series[name], window.count > 0 else { return [] }
+        guard let window = windows[nodeID], let slot = window.slots[name], window.count > 0 else { return [] }
+        let series = window.series[slot]
         var points: [(Int64, Double)] = []
         points.reserveCapacity(window.count)
         for offset in stride(from: window.count - 1, through: 0, by: -1) {
@@ -133,11 +141,13 @@ public struct MetricStoreCore: Sendable {
 
     public func latest(nodeID: String) -> (time: Int64, values: [String: Double])? {
         guard let window = windows[nodeID] else { return nil }
-        return (window.latestTime, window.latest)
+        var values: [String: Double] = [:]
+        for (slot, name) in window.names.enumerated() where !window.latest[slot].isNaN { values[name] = window.latest[slot] }
+        return (window.latestTime, values)
     }
 
     public func names(nodeID: String) -> [String] {
-        windows[nodeID].map { $0.series.keys.sorted() } ?? []
+        windows[nodeID].map { $0.names.sorted() } ?? []
     }
 
     public var nodeIDs: [String] { Array(windows.keys) }
@@ -147,9 +157,9 @@ public struct MetricStoreCore: Sendable {
     public func partialRollups() -> [Rollup] {
         var rollups: [Rollup] = []
         for (nodeID, window) in windows {
-            for (name, accumulators) in window.accumulators {
-                for (index, accumulator) in accumulators.enumerated() {
-                    guard let acc = accumulator else { continue }
+            for (slot, name) in window.names.enumerated() {
+                for index in resolutions.indices {
+                    guard let acc = window.accumulators[slot * resolutions.count + index] else { continue }
                     rollups.append(Rollup(nodeID: nodeID, name: name, resolution: resolutions[index], bucket: acc.bucket, min: acc.min, max: acc.max, sum: acc.sum, count: acc.count))
                 }
             }
