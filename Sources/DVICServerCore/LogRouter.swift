@@ -157,8 +157,11 @@ public actor LogRouter: Service {
     }
 
     private func apply(_ directives: [LogRouterCore.Directive]) async {
-        // One send per session, however many streams it acked.
+        // One send per session, however many streams it acked; one hop to the hub per
+        // write, however many streams it touched (a write of a 10,000-node fleet touches
+        // thousands, and a hop each kept the writer from the next write).
         var ackMessages: [LinkKey: [Message]] = [:]
+        var events: [StreamEvent] = []
         for directive in directives {
             switch directive {
             case .ack(let target):
@@ -166,7 +169,7 @@ public actor LogRouter: Service {
                     .append(.logAck(LogAck(streamID: target.streamID, seq: target.seq)))
             case .fanOut(let nodeID, let streamKey, let entries):
                 guard hub.wants(.logs, nodeID: nodeID) else { continue }
-                await hub.publish(StreamEvent(
+                events.append(StreamEvent(
                     kind: .logs, nodeID: nodeID, nodeTags: tagsByNode[nodeID] ?? [],
                     message: .logEntries(LogEntries(nodeID: nodeID, streamKey: streamKey, entries: entries))))
             }
@@ -174,6 +177,7 @@ public actor LogRouter: Service {
         for (key, acks) in ackMessages {
             links.send(nodeID: key.nodeID, sessionID: key.sessionID, acks)
         }
+        if !events.isEmpty { await hub.publish(events) }
     }
 
     private struct LinkKey: Hashable {
