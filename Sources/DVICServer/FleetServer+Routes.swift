@@ -201,16 +201,7 @@ extension FleetServer {
         router.post("/v1/commands") { request, context -> EditedResponse<APIModel.IDResponse> in
             let principal = try context.require(.operator)
             let body = try await request.decode(as: APIModel.CommandRequest.self, context: context)
-            let targets: CommandTargets
-            if body.targets.all == true {
-                targets = .all
-            } else if let tags = body.targets.tags, !tags.isEmpty {
-                targets = .tags(tags)
-            } else if let nodes = body.targets.nodes, !nodes.isEmpty {
-                targets = .nodes(nodes)
-            } else {
-                throw APIError.badRequest("targets must be {\"nodes\": [...]}, {\"tags\": [...]} or {\"all\": true}")
-            }
+            let targets = try body.targets.commandTargets()
             let seconds = body.timeoutSeconds ?? 30
             guard seconds > 0, seconds <= 86_400 else { throw APIError.badRequest("timeoutSeconds must be more than 0 and at most 86400") }
             let commandLine = body.command ?? ""

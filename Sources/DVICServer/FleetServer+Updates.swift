@@ -10,16 +10,7 @@ extension FleetServer {
         router.post("/v1/updates") { request, context -> EditedResponse<APIModel.IDResponse> in
             let principal = try context.require(.operator)
             let body = try await request.decode(as: APIModel.UpdateRequest.self, context: context)
-            let targets: CommandTargets
-            if body.targets.all == true {
-                targets = .all
-            } else if let tags = body.targets.tags, !tags.isEmpty {
-                targets = .tags(tags)
-            } else if let nodes = body.targets.nodes, !nodes.isEmpty {
-                targets = .nodes(nodes)
-            } else {
-                throw APIError.badRequest("targets must be {\"nodes\": [...]}, {\"tags\": [...]} or {\"all\": true}")
-            }
+            let targets = try body.targets.commandTargets()
             do throws(UpdateRollouts.RolloutError) {
                 let id = try await self.updates.start(
                     principal, targets: targets, version: body.version, batchSize: body.batchSize ?? 10, timeoutSeconds: body.timeoutSeconds ?? 120)
