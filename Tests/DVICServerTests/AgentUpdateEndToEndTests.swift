@@ -42,8 +42,7 @@ import Testing
         let versionA = try Data(contentsOf: URL(fileURLWithPath: Self.debugAgent))
         let versionB = try ReleaseSigner.restamp(versionA, version: "0.1.0-b")
         let executable = bin + "/dvic-agent"
-        try versionA.write(to: URL(fileURLWithPath: executable))
-        chmod(executable, 0o755)
+        try ExecutableFile.write(versionA, to: executable)
         #expect(try await signer.upload(versionB, client: fleet.admin).status == 201)
 
         let token = try await fleet.enrollmentToken(name: "updated")
@@ -85,7 +84,7 @@ import Testing
         let storedC = fleet.harness.dataDirectory + "/agent-builds/0.1.0-c/dvic-agent"
         var tampered = try Data(contentsOf: URL(fileURLWithPath: storedC))
         tampered[tampered.count - 100] ^= 0xff
-        try tampered.write(to: URL(fileURLWithPath: storedC))
+        try ExecutableFile.write(tampered, to: storedC)
         let toC = try await rollout("0.1.0-c", node: nodeID, client: fleet.admin)
         #expect(toC["state"] as? String == "failed")
         let refused = (toC["nodes"] as? [[String: Any]])?.first
@@ -114,8 +113,7 @@ import Testing
         // a closed port: the post-exec guard puts B back and execs it, and B says rolledBack.
         let realE = directory + "/other/dvic-agent-e"
         try FileManager.default.createDirectory(atPath: directory + "/other", withIntermediateDirectories: true)
-        try ReleaseSigner.restamp(versionA, version: "0.1.0-e").write(to: URL(fileURLWithPath: realE))
-        chmod(realE, 0o755)
+        try ExecutableFile.write(ReleaseSigner.restamp(versionA, version: "0.1.0-e"), to: realE)
         let versionE = Data("""
             #!/bin/sh
             if [ "$1" = "--update-trial" ]; then exit 0; fi
@@ -153,8 +151,7 @@ import Testing
         let fleet = try await Fleet.start { $0.releaseKeyText = signer.publicKeyText }
         let original = try Data(contentsOf: URL(fileURLWithPath: Self.debugAgent))
         let executable = directory + "/bin/dvic-agent"
-        try original.write(to: URL(fileURLWithPath: executable))
-        chmod(executable, 0o755)
+        try ExecutableFile.write(original, to: executable)
         #expect(try await signer.upload(try ReleaseSigner.restamp(original, version: "0.1.0-b"), client: fleet.admin).status == 201)
         let token = try await fleet.enrollmentToken(name: "keyless")
         let null = open("/dev/null", O_RDWR)
