@@ -196,7 +196,9 @@ public struct InstallJobsCore: Sendable {
 
     private mutating func trim() {
         while order.count > Self.keptJobs, let index = order.firstIndex(where: { jobs[$0]?.state != .running }) {
-            jobs[order.remove(at: index)] = nil
+            let id = order.remove(at: index)
+            jobs[id] = nil
+            recordsHostKey.remove(id)
         }
     }
 }

@@ -115,7 +115,8 @@ public actor LogRouter: Service {
                 if let newest = rows.map(\.timestamp).max() { lastIngestLagMs = now - newest }
                 rowsStored += rows.count
                 batchesWritten += 1
-                await apply(core.committed(rows: rows, acks: acks))
+                let hub = hub
+                await apply(core.committed(rows: rows, acks: acks) { hub.wants(.logs, nodeID: $0) })
             } catch {
                 core.failed(rows: rows, acks: acks)
                 logger.error("log write failed; will retry", metadata: ["rows": "\(rows.count)", "error": "\(error)"])
@@ -168,7 +169,6 @@ public actor LogRouter: Service {
                 ackMessages[LinkKey(nodeID: target.nodeID, sessionID: target.sessionID), default: []]
                     .append(.logAck(LogAck(streamID: target.streamID, seq: target.seq)))
             case .fanOut(let nodeID, let streamKey, let entries):
-                guard hub.wants(.logs, nodeID: nodeID) else { continue }
                 events.append(StreamEvent(
                     kind: .logs, nodeID: nodeID, nodeTags: tagsByNode[nodeID] ?? [],
                     message: .logEntries(LogEntries(nodeID: nodeID, streamKey: streamKey, entries: entries))))

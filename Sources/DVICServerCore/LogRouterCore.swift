@@ -113,21 +113,32 @@ public struct LogRouterCore: Sendable {
         return (pending, pendingAcks)
     }
 
-    /// The write of `rows` committed: acks for `acks`, fan-out for the rows.
-    public mutating func committed(rows: [Row], acks: [AckTarget]) -> [Directive] {
+    /// The write of `rows` committed: acks for `acks`, fan-out for the rows of the nodes
+    /// `fanOut` says someone follows (the others' entries are not even built).
+    ///
+    /// What is durable moves with the acks alone: every pending row came with the ack of its
+    /// batch (`takePending` and `failed` keep the two together), whose seq is the batch's last.
+    public mutating func committed(rows: [Row], acks: [AckTarget], fanOut: (String) -> Bool = { _ in true }) -> [Directive] {
         var directives: [Directive] = []
-        var byStream: [StreamRef: [StreamLogEntry]] = [:]
-        var order: [StreamRef] = []
-        for row in rows {
-            let ref = StreamRef(nodeID: row.nodeID, streamKey: row.streamKey)
-            durable[ref] = max(durable[ref] ?? 0, row.seq)
-            if byStream[ref] == nil { order.append(ref) }
-            byStream[ref, default: []].append(StreamLogEntry(seq: row.seq, timestamp: row.timestamp, severity: row.severity, text: row.text))
-        }
+        directives.reserveCapacity(acks.count)
         for ack in acks {
             let ref = StreamRef(nodeID: ack.nodeID, streamKey: ack.streamKey)
             durable[ref] = max(durable[ref] ?? 0, ack.seq)
             directives.append(.ack(ack))
+        }
+        var byStream: [StreamRef: [StreamLogEntry]] = [:]
+        var order: [StreamRef] = []
+        var followed: [String: Bool] = [:]
+        for row in rows {
+            let wanted = followed[row.nodeID] ?? {
+                let answer = fanOut(row.nodeID)
+                followed[row.nodeID] = answer
+                return answer
+            }()
+            guard wanted else { continue }
+            let ref = StreamRef(nodeID: row.nodeID, streamKey: row.streamKey)
+            if byStream[ref] == nil { order.append(ref) }
+            byStream[ref, default: []].append(StreamLogEntry(seq: row.seq, timestamp: row.timestamp, severity: row.severity, text: row.text))
         }
         for ref in order {
             directives.append(.fanOut(nodeID: ref.nodeID, streamKey: ref.streamKey, entries: byStream[ref]!))

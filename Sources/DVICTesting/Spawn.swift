@@ -35,16 +35,9 @@ public enum Spawn {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        var result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        // A file just written (a copied or patched agent) can be "busy" for a moment: another
-        // thread of the test process forked while it was open for writing, and that child holds
-        // the descriptor until it execs. It passes; retry for up to two seconds.
-        var attempts = 0
-        while result == ETXTBSY && attempts < 40 {
-            attempts += 1
-            usleep(50_000)
-            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        }
+        // A program a test just wrote must be written with `ExecutableFile` (close-on-exec),
+        // or a child started meanwhile by another thread keeps it "busy" (ETXTBSY).
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(result)))") }
         return pid
     }

@@ -10,21 +10,21 @@ import Testing
     struct Fleet {
         let directory: String
         let base: String
-        let server: InstallProcess
+        let server: BuiltProgram
         let admin: APIClient
 
         /// - Parameter releaseKey: the release public key (base64) for `--release-key`.
         static func start(releaseKey: String? = nil) async throws -> Fleet {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-install-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let port = InstallProcess.freePort()
+            let port = FreePort.loopback()
             let base = "http://127.0.0.1:\(port)"
             var arguments = ["--host", "127.0.0.1", "--port", "\(port)", "--data", directory + "/data", "--no-local-agent"]
             if let releaseKey {
                 try (releaseKey + "\n").write(toFile: directory + "/release.pub", atomically: true, encoding: .utf8)
                 arguments += ["--release-key", directory + "/release.pub"]
             }
-            let server = try InstallProcess(
+            let server = try BuiltProgram(
                 "dvic-server", arguments,
                 output: directory + "/server.log", environment: ["DVIC_ADMIN_PASSWORD": "install-admin-password"])
             guard await eventually(timeout: .seconds(30), { (try? await APIClient(baseURL: base).get("/healthz").status) == 200 }) else {
@@ -56,10 +56,10 @@ import Testing
         guard let target = SSHTarget.require() else { return }
         let fleet = try await Fleet.start()
         let prefix = fleet.directory + "/target-root"
-        var source: InstallProcess?
+        var source: BuiltProgram?
         do {
             let token = try #require(try await fleet.admin.post("/v1/enrollments", ["name": "source-node"]).object["token"] as? String)
-            source = try InstallProcess("dvic-agent", [
+            source = try BuiltProgram("dvic-agent", [
                 "--server", fleet.base, "--enroll-token", token, "--state", fleet.directory + "/source-state",
                 "--log-dir", fleet.directory + "/source-logs", "--name", "source-node",
             ], output: fleet.directory + "/source.log", environment: ["DVIC_NO_TRIM": "1"])
@@ -69,7 +69,7 @@ import Testing
             let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-secret-\(UUID().uuidString)").path
             try (target.password + "\n").write(toFile: secrets, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: secrets) }
-            let cli = try InstallProcess("dvic", [
+            let cli = try BuiltProgram("dvic", [
                 "node", "add", "--ip", "127.0.0.1", "--port", "\(target.port)", "--user", target.user, "--password-stdin",
                 "--via", "source-node", "--name", "added-node", "--tag", "lab-e2e", "--prefix", prefix, "--timeout", "120",
                 "--server", fleet.base, "--token", fleet.admin.token ?? "",
@@ -174,7 +174,7 @@ import Testing
         let prefix = fleet.directory + "/one-liner"
         do {
             // A signed build of version 9.9.9: the real dvic-agent with its version stamp rewritten.
-            var build = try Data(contentsOf: InstallProcess.binaries.appendingPathComponent("dvic-agent"))
+            var build = try Data(contentsOf: BuiltProgram.binaries.appendingPathComponent("dvic-agent"))
             let marker = Data("DVIC-AGENT-VERSION:".utf8)
             let range = try #require(build.range(of: marker))
             var stamp = marker + Data("9.9.9".utf8)
@@ -190,7 +190,7 @@ import Testing
             #expect(command.hasSuffix("| sudo sh"))
             // As root, without sudo, into a prefix: what `| sudo sh -s -- --prefix P` does.
             let line = command.replacingOccurrences(of: "| sudo sh", with: "| sh -s -- --prefix '\(prefix)'")
-            let first = try InstallProcess("/bin/sh", ["-c", line], output: fleet.directory + "/first.log")
+            let first = try BuiltProgram("/bin/sh", ["-c", line], output: fleet.directory + "/first.log")
             #expect(await first.wait(timeout: .seconds(120)) == 0, "first run: \(first.text)")
             #expect(first.text.contains("DVIC-STEP started"))
             #expect(first.text.contains("@reboot"), "no note on making it permanent: \(first.text)")
@@ -201,7 +201,7 @@ import Testing
             #expect(config.contains("release-key = \(releaseText)"), "\(config)")
             let firstPID = try String(contentsOfFile: prefix + "/var/lib/dvic/agent.pid", encoding: .utf8)
 
-            let second = try InstallProcess("/bin/sh", ["-c", line], output: fleet.directory + "/second.log")
+            let second = try BuiltProgram("/bin/sh", ["-c", line], output: fleet.directory + "/second.log")
             #expect(await second.wait(timeout: .seconds(120)) == 0, "second run: \(second.text)")
             let secondPID = try String(contentsOfFile: prefix + "/var/lib/dvic/agent.pid", encoding: .utf8)
             #expect(firstPID != secondPID)

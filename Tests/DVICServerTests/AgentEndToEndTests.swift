@@ -8,32 +8,8 @@ import Testing
 /// either with SIGKILL while a demo is logging, restart it, and every line is stored
 /// exactly once.
 @Suite(.serialized) struct AgentEndToEndTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let binaries = root.appendingPathComponent(".build/debug")
-
-    /// A child started through `Spawn` (clean signal mask, output to /dev/null) and
-    /// reaped by polling, never by blocking a cooperative thread.
-    struct Child: Sendable {
-        let pid: pid_t
-
-        init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-            var env = ProcessInfo.processInfo.environment
-            for (key, value) in environment { env[key] = value }
-            let null = open("/dev/null", O_RDWR)
-            defer { close(null) }
-            pid = try Spawn.start(binaries.appendingPathComponent(executable).path, arguments, environment: env, stdin: null, stdout: null, stderr: null)
-        }
-
-        func kill() async {
-            Glibc.kill(pid, SIGKILL)
-            _ = await Spawn.wait(pid, timeout: .seconds(10))
-        }
-    }
-
-    static func freePort() -> Int { FreePort.loopback() }
-
-    func startServer(port: Int, data: String) async throws -> Child {
-        let server = try Child("dvic-server", ["--host", "127.0.0.1", "--port", "\(port)", "--data", data, "--no-local-agent"], environment: ["DVIC_ADMIN_PASSWORD": "e2e-password"])
+    func startServer(port: Int, data: String) async throws -> BuiltProgram {
+        let server = try BuiltProgram("dvic-server", ["--host", "127.0.0.1", "--port", "\(port)", "--data", data, "--no-local-agent"], environment: ["DVIC_ADMIN_PASSWORD": "e2e-password"])
         let base = "http://127.0.0.1:\(port)"
         let up = await eventually(timeout: .seconds(20)) { (try? await APIClient(baseURL: base).get("/healthz").status) == 200 }
         guard up else { throw HarnessError("dvic-server did not start") }
@@ -45,13 +21,13 @@ import Testing
         let logDirectory = directory + "/logs"
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = Self.freePort()
+        let port = FreePort.loopback()
         let base = "http://127.0.0.1:\(port)"
         var server = try await startServer(port: port, data: directory + "/data")
         let admin = try await APIClient.login(baseURL: base, username: "admin", password: "e2e-password")
         let token = try #require(try await admin.post("/v1/enrollments", ["name": "e2e"]).object["token"] as? String)
         let agentArguments = ["--server", base, "--enroll-token", token, "--state", directory + "/state", "--log-dir", logDirectory, "--name", "e2e"]
-        var agent = try Child("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
+        var agent = try BuiltProgram("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
         #expect(await eventually(timeout: .seconds(20)) { (try? await admin.get("/v1/nodes").array.first?["status"] as? String) == "online" })
 
         let log = try DVICLog.open("e2e-demo", directory: logDirectory)
@@ -84,7 +60,7 @@ import Testing
         // The agent dies mid-stream; lines keep coming; it comes back with its state.
         await agent.kill()
         await write(200)
-        agent = try Child("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
+        agent = try BuiltProgram("dvic-agent", agentArguments, environment: ["DVIC_NO_TRIM": "1"])
         await write(100)
         #expect(await eventually(timeout: .seconds(30)) { await stored().count >= written })
         texts = await stored()

@@ -10,8 +10,7 @@ import Testing
 /// passes its trial but cannot reach the server after the exec, which the post-exec guard
 /// rolls back.
 @Suite(.serialized) struct AgentUpdateEndToEndTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let debugAgent = root.appendingPathComponent(".build/debug/dvic-agent").path
+    static let debugAgent = BuiltProgram.binaries.appendingPathComponent("dvic-agent").path
 
     /// Starts a rollout of `version` to `node` and waits until it ends; its final state.
     func rollout(_ version: String, node: String, client: APIClient) async throws -> [String: Any] {

@@ -82,6 +82,30 @@ import Testing
         #expect(directives.contains(.ack(.init(nodeID: "n", sessionID: "s", streamID: 1, streamKey: "k", seq: 2))))
     }
 
+    @Test func fanOutOnlyForFollowedNodesAndDurableFromTheAcks() {
+        var core = LogRouterCore()
+        _ = core.ingest(nodeID: "seen", sessionID: "s", streamID: 1, streamKey: "k", batch: batch(1, 2))
+        _ = core.ingest(nodeID: "quiet", sessionID: "t", streamID: 1, streamKey: "k", batch: batch(1, 3))
+        let (rows, acks) = core.takePending()
+        var asked: [String] = []
+        let directives = core.committed(rows: rows, acks: acks) { node in
+            asked.append(node)
+            return node == "seen"
+        }
+        // Both batches are acked; only the followed node's entries are built, and the
+        // predicate is asked once per node, not per row.
+        #expect(directives.filter { if case .ack = $0 { true } else { false } }.count == 2)
+        let fanned = directives.compactMap { directive -> [UInt64]? in
+            if case .fanOut(let node, _, let entries) = directive, node == "seen" { return entries.map(\.seq) }
+            if case .fanOut = directive { return [] }
+            return nil
+        }
+        #expect(fanned == [[1, 2]])
+        #expect(asked.sorted() == ["quiet", "seen"])
+        #expect(core.durableSeq(.init(nodeID: "quiet", streamKey: "k")) == 3)
+        #expect(core.durableSeq(.init(nodeID: "seen", streamKey: "k")) == 2)
+    }
+
     @Test func resumePointsSeedDurable() {
         var core = LogRouterCore()
         core.learnDurable(.init(nodeID: "n", streamKey: "k"), seq: 10)
