@@ -31,7 +31,7 @@ public struct LoadTest: Sendable {
     }
 
     private var baseURL: String { options.server.hasSuffix("/") ? String(options.server.dropLast()) : options.server }
-    private var webSocketBase: String {
+    var webSocketBase: String {
         baseURL.hasPrefix("https://") ? "wss://" + baseURL.dropFirst(8) : "ws://" + baseURL.dropFirst(baseURL.hasPrefix("http://") ? 7 : 0)
     }
     /// Whether this process does the fleet-wide parts (subscriber, broadcasts, check).
@@ -120,9 +120,8 @@ public struct LoadTest: Sendable {
                 group.addTask {
                     let start = clock.now
                     do {
-                        try await node.agent.connect(url: webSocketBase + "/v1/agent", timeout: .seconds(60))
+                        try await node.connect(url: webSocketBase + "/v1/agent", timeout: .seconds(60), metrics: options.metrics)
                         measurements.handshake(ms: Self.milliseconds(clock.now - start))
-                        node.announce(metrics: options.metrics)
                         return nil
                     } catch {
                         return "\(error)"
@@ -166,37 +165,57 @@ public struct LoadTest: Sendable {
         }
         progress("\(connect.authenticated) authenticated, \(connect.refused) refused, in \(String(format: "%.1f", Self.seconds(connectEnd - connectStart))) s")
 
-        // Steady load for `duration`, with broadcasts beside it.
+        // Steady load for `duration`, with broadcasts beside it, then the drain; a node
+        // whose connection drops meanwhile reconnects and resends, as the real agent does.
         let before = nodes.reduce((bytes: 0, frames: 0)) { ($0.bytes + $1.agent.bytesSent, $0.frames + $1.agent.framesSent) }
         let loadStart = clock.now
         progress("load for \(options.duration) s")
-        let broadcasts = await withTaskGroup(of: LoadTestReport.Broadcasts.self) { group -> LoadTestReport.Broadcasts in
-            group.addTask { await drive(nodes, from: loadStart); return LoadTestReport.Broadcasts() }
-            if coordinates && options.broadcastEvery > 0 {
-                group.addTask { await broadcast(admin: admin, tracker: tracker, from: loadStart) }
+        let (broadcasts, loadEnd, after, drainSeconds) = await keepingConnected(nodes) {
+            let broadcasts = await withTaskGroup(of: LoadTestReport.Broadcasts.self) { group -> LoadTestReport.Broadcasts in
+                group.addTask { await drive(nodes, from: loadStart); return LoadTestReport.Broadcasts() }
+                if coordinates && options.broadcastEvery > 0 {
+                    group.addTask { await broadcast(admin: admin, tracker: tracker, from: loadStart) }
+                }
+                var merged = LoadTestReport.Broadcasts()
+                for await part in group where part.sent > 0 { merged = part }
+                return merged
             }
-            var merged = LoadTestReport.Broadcasts()
-            for await part in group where part.sent > 0 { merged = part }
-            return merged
-        }
-        let loadEnd = clock.now
-        let after = nodes.reduce((bytes: 0, frames: 0)) { ($0.bytes + $1.agent.bytesSent, $0.frames + $1.agent.framesSent) }
-        var disconnected = nodes.filter { !$0.agent.isConnected }.count
-        // Why connections ended, most common first, for the report.
-        var reasonCounts: [String: Int] = [:]
-        for node in nodes where !node.agent.isConnected { reasonCounts[String((node.agent.closeReason ?? "unknown").prefix(160)), default: 0] += 1 }
-        var disconnectReasons = reasonCounts.sorted { $0.value > $1.value }.prefix(5).map { "\($0.value)× \($0.key)" }
+            let loadEnd = clock.now
+            let after = nodes.reduce((bytes: 0, frames: 0)) { ($0.bytes + $1.agent.bytesSent, $0.frames + $1.agent.framesSent) }
 
-        // Every line acknowledged, i.e. durably stored and queryable, or the timeout.
-        progress("waiting for the last acknowledgements")
-        let drainDeadline = clock.now + .seconds(options.drainTimeout)
-        var unacked: Int64 = 0
-        repeat {
-            unacked = nodes.reduce(0) { $0 + Int64($1.lastSeq) - Int64(min($1.lastSeq, $1.agent.ackedSeq(LoadNode.streamID))) }
-            if unacked == 0 { break }
-            try? await clock.sleep(for: .milliseconds(250))
-        } while clock.now < drainDeadline
-        let drainSeconds = Self.seconds(clock.now - loadEnd)
+            // Every line acknowledged, i.e. durably stored and queryable, or the timeout.
+            // Lines of a node that gave up will never be: no use waiting for them.
+            progress("waiting for the last acknowledgements")
+            let drainDeadline = clock.now + .seconds(options.drainTimeout)
+            repeat {
+                let waiting = nodes.contains { $0.unacked > 0 && !$0.connections.gone }
+                if !waiting { break }
+                try? await clock.sleep(for: .milliseconds(250))
+            } while clock.now < drainDeadline
+            return (broadcasts, loadEnd, after, Self.seconds(clock.now - loadEnd))
+        }
+        var unacked = nodes.reduce(Int64(0)) { $0 + Int64($1.unacked) }
+
+        // Connections: every drop (a last one the supervisor had no time to notice too),
+        // the reconnections, and the nodes not back at the end, which fail the run.
+        var disconnected = 0
+        var reconnects = LoadTestReport.Reconnects()
+        var reasonCounts: [String: Int] = [:]
+        for node in nodes {
+            _ = node.noticeDrop()
+            let connections = node.connections
+            disconnected += connections.drops
+            reconnects.succeeded += connections.reconnects
+            reconnects.nodes += connections.reconnects > 0 ? 1 : 0
+            reconnects.notReconnected += connections.lost ? 1 : 0
+            reconnects.resentLines += connections.resentLines
+            for reason in connections.dropReasons { reasonCounts[reason, default: 0] += 1 }
+        }
+        if disconnected > 0 {
+            progress("\(disconnected) connections dropped, \(reconnects.succeeded) reconnections, \(reconnects.notReconnected) nodes not back")
+        }
+        // Why connections ended, most common first, for the report.
+        var disconnectReasons = reasonCounts.sorted { $0.value > $1.value }.prefix(5).map { "\($0.value)× \($0.key)" }
         samplerTask.cancel()
         let sampled = await samplerTask.value
 
@@ -218,6 +237,7 @@ public struct LoadTest: Sendable {
                 ingestLag.merge(result.ingestLag)
                 handshakes.merge(result.handshakes)
                 disconnected += result.report.disconnectedDuringRun
+                reconnects.merge(result.report.reconnects)
                 disconnectReasons += result.report.disconnectReasons
                 unacked += result.report.unackedLines
                 workerTraffic.bytes += result.report.traffic.bytes
@@ -237,7 +257,7 @@ public struct LoadTest: Sendable {
         }
 
         if connect.refused > 0 { failures.append("\(connect.refused) connections refused or failed their handshake") }
-        if disconnected > 0 { failures.append("\(disconnected) nodes lost their connection during the run") }
+        if reconnects.notReconnected > 0 { failures.append("\(reconnects.notReconnected) nodes lost their connection and were not back by the end") }
         if unacked > 0 { failures.append("\(unacked) lines never acknowledged") }
         if delivery.lost > 0 { failures.append("\(delivery.lost) lines lost") }
         if delivery.duplicated > 0 { failures.append("\(delivery.duplicated) lines duplicated") }
@@ -266,7 +286,7 @@ public struct LoadTest: Sendable {
             ingestLag: .init(ingestLag), broadcasts: broadcasts,
             stream: subscriber == nil ? nil : .init(logEntries: counts.logs, commandProgress: counts.progress, latency: .init(measurements.streamLatency)),
             server: sampled.server, loadGenerator: generator, machineMeanCPUPercent: sampled.machinePercent,
-            loadAverageAtStart: loadAverage, drainSeconds: drainSeconds, disconnectedDuringRun: disconnected, disconnectReasons: disconnectReasons, unackedLines: unacked, delivery: delivery, failures: failures)
+            loadAverageAtStart: loadAverage, drainSeconds: drainSeconds, disconnectedDuringRun: disconnected, disconnectReasons: disconnectReasons, reconnects: reconnects, unackedLines: unacked, delivery: delivery, failures: failures)
         if seconds + drainSeconds > 0 { report.storedLinesPerSecond = Double(delivery.rowsStored) / (seconds + drainSeconds) }
         return WorkerResult(report: report, linesByNode: linesByNode, ingestLag: ingestLag, handshakes: measurements.handshakes)
     }
@@ -323,7 +343,8 @@ public struct LoadTest: Sendable {
                 try? await clock.sleep(until: due)
                 if Task.isCancelled { return }
                 let elapsed = Self.seconds(clock.now - start)
-                for node in group where node.agent.isConnected {
+                // Offline nodes tick too: they keep their lines for the resend.
+                for node in group {
                     node.tick(elapsed: elapsed, interval: interval, options: options)
                 }
             }

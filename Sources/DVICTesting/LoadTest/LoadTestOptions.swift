@@ -35,6 +35,12 @@ public struct LoadTestOptions: Sendable, Codable {
     public var subscriber: Bool = true
     /// Seconds to wait, after the load stops, for every line to be acknowledged.
     public var drainTimeout: Double = 120
+    /// Whether a node whose connection drops during the run reconnects and resends
+    /// from its resume point, as the real agent does (off: a drop is final, as before).
+    public var reconnect: Bool = true
+    /// Handshakes a dropped node tries before it gives up (each after a jittered
+    /// wait of 0.5–2 s, growing to 2–8 s); it also stops when the run ends.
+    public var reconnectAttempts: Int = 10
     /// Faults planted on purpose, so tests can prove the check catches them.
     public var plant: [PlantedFault] = []
     /// Which of `--processes` workers this is (0-based) and how many there are; the
@@ -45,7 +51,8 @@ public struct LoadTestOptions: Sendable, Codable {
     /// Everything but the password, which must never land in a report file.
     private enum CodingKeys: String, CodingKey {
         case server, nodes, duration, metricsInterval, metrics, logRate, batchInterval, compression, broadcastEvery, ramp
-        case connectConcurrency, enrollConcurrency, adminUser, serverPID, subscriber, drainTimeout, plant, workerIndex, workerCount
+        case connectConcurrency, enrollConcurrency, adminUser, serverPID, subscriber, drainTimeout, reconnect, reconnectAttempts, plant
+        case workerIndex, workerCount
     }
 
     public init(server: String, nodes: Int, duration: Double) {
@@ -63,5 +70,8 @@ public struct LoadTestOptions: Sendable, Codable {
         /// The node resends its first batch verbatim, same seqs, as after a reconnect;
         /// the server must store it once (so no fault may be reported).
         case resendBatch(node: Int)
+        /// The node's socket is dropped once, right after its fifth batch went out, so
+        /// lines are in flight; it must reconnect and resend them (no fault reported).
+        case dropConnection(node: Int)
     }
 }

@@ -56,6 +56,29 @@ public struct LoadTestReport: Sendable, Codable {
         public var latency: Latency
     }
 
+    /// Nodes whose connection dropped and came back, as the real agent does: a new
+    /// handshake, then everything past the welcome's resume point sent again.
+    public struct Reconnects: Sendable, Codable, Hashable {
+        /// Reconnections that completed the handshake (a node back twice counts twice).
+        public var succeeded = 0
+        /// Nodes that needed at least one.
+        public var nodes = 0
+        /// Nodes that lost their connection and were not connected at the end (each
+        /// fails the run: its unacknowledged lines are the loss).
+        public var notReconnected = 0
+        /// Lines sent a second time after a reconnect (the server keeps one copy).
+        public var resentLines: Int64 = 0
+
+        public init() {}
+
+        public mutating func merge(_ other: Reconnects) {
+            succeeded += other.succeeded
+            nodes += other.nodes
+            notReconnected += other.notReconnected
+            resentLines += other.resentLines
+        }
+    }
+
     public struct Usage: Sendable, Codable {
         public var pid: Int32?
         public var peakRSSBytes: Int64?
@@ -81,9 +104,12 @@ public struct LoadTestReport: Sendable, Codable {
     public var drainSeconds: Double
     /// Lines stored per second over load and drain: what the server sustained.
     public var storedLinesPerSecond: Double = 0
+    /// Connections that dropped during the load or the drain (ping timeout, server
+    /// close, socket error), whether or not the node came back.
     public var disconnectedDuringRun: Int
     /// The most common reasons the simulated side saw for a connection ending.
     public var disconnectReasons: [String] = []
+    public var reconnects = Reconnects()
     public var unackedLines: Int64
     public var delivery: DeliveryCheck
     public var failures: [String]
@@ -122,7 +148,8 @@ public struct LoadTestReport: Sendable, Codable {
             ("log lines sent / stored", "\(delivery.linesSent) / \(delivery.rowsStored)"),
             ("lost / duplicated", "\(delivery.lost) / \(delivery.duplicated)"),
             ("unacknowledged at the end", "\(unackedLines)"),
-            ("nodes disconnected during the run", "\(disconnectedDuringRun)" + (disconnectReasons.isEmpty ? "" : ": " + disconnectReasons.joined(separator: "; "))),
+            ("connections dropped during the run", "\(disconnectedDuringRun)" + (disconnectReasons.isEmpty ? "" : ": " + disconnectReasons.joined(separator: "; "))),
+            ("reconnected (nodes) / not back", "\(reconnects.succeeded) (\(reconnects.nodes)) / \(reconnects.notReconnected), \(reconnects.resentLines) lines resent"),
             ("result", passed ? "PASS" : "FAIL: " + failures.joined(separator: "; ")),
         ]
         let width = rows.map(\.0.count).max() ?? 0
