@@ -19,7 +19,7 @@ struct StoreFixture: Sendable {
     init(_ backend: StoreBackend) throws {
         self.backend = backend
         switch backend {
-        case .sqlite:
+        case .sqlite, .sqliteEagerIndex:
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("dvic-store-test-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -37,6 +37,9 @@ struct StoreFixture: Sendable {
         switch self.backend {
         case .sqlite:
             let store = try await SQLiteFleetStore(path: self.location)
+            return RunningStore(store: store)
+        case .sqliteEagerIndex:
+            let store = try await SQLiteFleetStore(path: self.location, logIndexBatch: 3)
             return RunningStore(store: store)
         case .postgres:
             let url = try #require(PostgresTestEnvironment.url)
@@ -61,7 +64,7 @@ struct StoreFixture: Sendable {
     /// Removes the database.
     func destroy() async {
         switch self.backend {
-        case .sqlite:
+        case .sqlite, .sqliteEagerIndex:
             if let directory { try? FileManager.default.removeItem(atPath: directory) }
         case .postgres:
             guard let running = try? await self.open() else { return }

@@ -2,9 +2,8 @@ extension SQLiteFleetStore {
     /// `INSERT INTO logs … VALUES (…),(…)` for 1…`rowsPerStatement` rows, built once;
     /// each text is also the key of its cached prepared statement.
     private static let insertLogsSQL: [String] = (0...SQLiteFleetStore.rowsPerStatement).map { count in
-        "INSERT INTO logs (node_id, stream_key, seq, ts, level, text) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-            + " ON CONFLICT (node_id, stream_key, seq) DO NOTHING"
+        "INSERT INTO logs (id, node_id, stream_key, seq, ts, level, text) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
     }
 
     /// Rows deleted per retention transaction, so pruning a large backlog never holds
@@ -24,28 +23,57 @@ extension SQLiteFleetStore {
         }
         let streams = batchHigh
         return try await self.database.write { connection throws(StoreError) in
-            var inserted = 0
-            var start = rows.startIndex
-            while start < rows.endIndex {
-                let count = min(Self.rowsPerStatement, rows.endIndex - start)
+            // What to insert: rows above their stream's mark are new unless repeated in this
+            // call; rows at or below it are looked up once the side index is up to date.
+            var indexedTo = try SQLiteLogIndex.indexedTo(connection)
+            var marks: [LogStreamID: Int64] = [:]
+            marks.reserveCapacity(streams.count)
+            for stream in streams.keys {
+                marks[stream] = try SQLiteLogIndex.mark(connection, nodeID: stream.nodeID, streamKey: stream.streamKey)
+            }
+            var kept: [LogRow] = []
+            kept.reserveCapacity(rows.count)
+            var keptKeys: Set<LogRowKey> = []
+            keptKeys.reserveCapacity(rows.count)
+            var caughtUp = false
+            for row in rows {
+                let stream = LogStreamID(nodeID: row.nodeID, streamKey: row.streamKey)
+                guard keptKeys.insert(LogRowKey(stream: stream, seq: row.seq)).inserted else { continue }
+                if row.seq <= marks[stream] ?? 0 {
+                    if !caughtUp {
+                        indexedTo = try SQLiteLogIndex.catchUp(connection, from: indexedTo)
+                        caughtUp = true
+                    }
+                    if try SQLiteLogIndex.holds(connection, nodeID: row.nodeID, streamKey: row.streamKey, seq: row.seq) { continue }
+                }
+                kept.append(row)
+            }
+            var id = try SQLiteLogIndex.nextID(connection, indexedTo: indexedTo)
+            var start = kept.startIndex
+            while start < kept.endIndex {
+                let count = min(Self.rowsPerStatement, kept.endIndex - start)
                 let statement = try connection.cached(Self.insertLogsSQL[count])
                 defer { statement.reset() }
                 var index: Int32 = 1
-                for row in rows[start..<(start + count)] {
-                    try statement.bind(row.nodeID, at: index)
-                    try statement.bind(row.streamKey, at: index + 1)
-                    try statement.bind(row.seq, at: index + 2)
-                    try statement.bind(row.timestamp, at: index + 3)
-                    try statement.bind(row.level, at: index + 4)
-                    try statement.bind(LogRow.storableText(row.text), at: index + 5)
-                    index += 6
+                for row in kept[start..<(start + count)] {
+                    try statement.bind(id, at: index)
+                    try statement.bind(row.nodeID, at: index + 1)
+                    try statement.bind(row.streamKey, at: index + 2)
+                    try statement.bind(row.seq, at: index + 3)
+                    try statement.bind(row.timestamp, at: index + 4)
+                    try statement.bind(row.level, at: index + 5)
+                    try statement.bind(LogRow.storableText(row.text), at: index + 6)
+                    index += 7
+                    id += 1
                 }
                 try statement.run()
-                inserted += connection.changes
                 start += count
             }
-            var marks: [LogStreamID: Int64] = [:]
-            marks.reserveCapacity(streams.count)
+            if id - 1 - indexedTo >= self.logIndexBatch {
+                try SQLiteLogIndex.catchUp(connection, from: indexedTo)
+            }
+            var highWaterMarks: [LogStreamID: Int64] = [:]
+            highWaterMarks.reserveCapacity(streams.count)
             for (stream, high) in streams {
                 let mark = try connection.firstRow(
                     """
@@ -59,10 +87,16 @@ extension SQLiteFleetStore {
                         try statement.bind(high, at: 3)
                     }
                 ) { $0.int64(0) }
-                marks[stream] = mark ?? high
+                highWaterMarks[stream] = mark ?? high
             }
-            return LogAppendResult(inserted: inserted, duplicates: rows.count - inserted, highWaterMarks: marks)
+            return LogAppendResult(inserted: kept.count, duplicates: rows.count - kept.count, highWaterMarks: highWaterMarks)
         }
+    }
+
+    /// A row's identity within one `appendLogs` call.
+    private struct LogRowKey: Hashable {
+        var stream: LogStreamID
+        var seq: Int64
     }
 
     public func upsertLogStream(_ stream: LogStreamRecord) async throws(StoreError) {
@@ -116,13 +150,26 @@ extension SQLiteFleetStore {
     }
 
     public func logStreamCounts(nodeID: String?) async throws(StoreError) -> [LogStreamCount] {
-        // One pass over the (node_id, stream_key, seq) identity index, which covers it.
-        try await self.database.read { connection throws(StoreError) in
-            try connection.rows(
-                "SELECT node_id, stream_key, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM logs"
-                    + (nodeID == nil ? "" : " WHERE node_id = ?") + " GROUP BY node_id, stream_key ORDER BY node_id, stream_key",
-                { statement throws(StoreError) in if let nodeID { try statement.bind(nodeID, at: 1) } }
-            ) { LogStreamCount(nodeID: $0.string(0), streamKey: $0.string(1), rows: $0.int64(2), distinctSeqs: $0.int64(3), minSeq: $0.int64(4), maxSeq: $0.int64(5)) }
+        // The side index first covers every row, then answers in one ordered pass: distinct
+        // seqs and their range from `log_ident` (one entry per stored (stream, seq)). Rows
+        // are the same number unless a duplicate slipped past appendLogs; `log_node_ts`
+        // holds one entry per row, so comparing the two totals tells, and only then are
+        // the rows themselves counted (a full scan), so a duplicate can never hide here.
+        try await self.database.write(.normal) { connection throws(StoreError) in
+            try SQLiteLogIndex.catchUp(connection, from: SQLiteLogIndex.indexedTo(connection))
+            let filter = nodeID == nil ? "" : " WHERE node_id = ?"
+            let bind = { (statement: SQLiteStatement) throws(StoreError) in if let nodeID { try statement.bind(nodeID, at: 1) } }
+            let identities = try connection.firstRow("SELECT count(*) FROM log_ident" + filter, bind) { $0.int64(0) } ?? 0
+            let rows = try connection.firstRow("SELECT count(*) FROM log_node_ts" + filter, bind) { $0.int64(0) } ?? 0
+            let sql =
+                identities == rows
+                ? "SELECT node_id, stream_key, COUNT(*), COUNT(*), MIN(seq), MAX(seq) FROM log_ident" + filter
+                    + " GROUP BY node_id, stream_key ORDER BY node_id, stream_key"
+                : "SELECT node_id, stream_key, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM logs" + filter
+                    + " GROUP BY node_id, stream_key ORDER BY node_id, stream_key"
+            return try connection.rows(sql, bind) {
+                LogStreamCount(nodeID: $0.string(0), streamKey: $0.string(1), rows: $0.int64(2), distinctSeqs: $0.int64(3), minSeq: $0.int64(4), maxSeq: $0.int64(5))
+            }
         }
     }
 
@@ -137,44 +184,89 @@ extension SQLiteFleetStore {
         }
         if limit == 0 { return [] }
 
-        var conditions: [String] = []
-        if !query.nodeIDs.isEmpty {
-            conditions.append("node_id IN (" + Array(repeating: "?", count: query.nodeIDs.count).joined(separator: ", ") + ")")
+        // Conditions every row must meet, on the logs table's own columns (`prefix`
+        // qualifies them inside a join); `bindFilters` below binds them in this order.
+        func conditions(_ prefix: String) -> [String] {
+            var conditions: [String] = []
+            if !query.streamKeys.isEmpty {
+                conditions.append("\(prefix)stream_key IN (" + Array(repeating: "?", count: query.streamKeys.count).joined(separator: ", ") + ")")
+            }
+            if query.minLevel != nil { conditions.append("\(prefix)level >= ?") }
+            if query.since != nil { conditions.append("\(prefix)ts >= ?") }
+            if query.until != nil { conditions.append("\(prefix)ts < ?") }
+            if match != nil { conditions.append("\(prefix)id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)") }
+            return conditions
         }
-        if !query.streamKeys.isEmpty {
-            conditions.append("stream_key IN (" + Array(repeating: "?", count: query.streamKeys.count).joined(separator: ", ") + ")")
+        let sql: String
+        if query.nodeIDs.isEmpty {
+            let all = conditions("")
+            sql =
+                "SELECT node_id, stream_key, seq, ts, level, text FROM logs"
+                + (all.isEmpty ? "" : " WHERE " + all.joined(separator: " AND "))
+                + " ORDER BY ts DESC, id DESC LIMIT ?"
+        } else {
+            // A node's rows: the indexed ones through log_node_ts in time order, the
+            // unindexed tail (above indexed_to, at most about SQLiteLogIndex.batch rows)
+            // by scanning it. The two parts never overlap.
+            let nodes = "node_id IN (" + Array(repeating: "?", count: query.nodeIDs.count).joined(separator: ", ") + ")"
+            var indexed = ["x." + nodes]
+            if query.since != nil { indexed.append("x.ts >= ?") }
+            if query.until != nil { indexed.append("x.ts < ?") }
+            indexed += conditions("l.")
+            let tail = ["id > (SELECT indexed_to FROM log_index_state)", nodes] + conditions("")
+            sql =
+                "SELECT node_id, stream_key, seq, ts, level, text FROM ("
+                + "SELECT * FROM (SELECT l.id, l.node_id, l.stream_key, l.seq, l.ts, l.level, l.text"
+                + " FROM log_node_ts x JOIN logs l ON l.id = x.id WHERE " + indexed.joined(separator: " AND ")
+                + " ORDER BY x.ts DESC, x.id DESC LIMIT ?)"
+                + " UNION ALL "
+                // NOT INDEXED: otherwise the planner walks logs_ts backwards over the whole
+                // table to skip the sort of a few tail rows.
+                + "SELECT * FROM (SELECT id, node_id, stream_key, seq, ts, level, text FROM logs NOT INDEXED WHERE "
+                + tail.joined(separator: " AND ") + " ORDER BY ts DESC, id DESC LIMIT ?)"
+                + ") ORDER BY ts DESC, id DESC LIMIT ?"
         }
-        if query.minLevel != nil { conditions.append("level >= ?") }
-        if query.since != nil { conditions.append("ts >= ?") }
-        if query.until != nil { conditions.append("ts < ?") }
-        if match != nil { conditions.append("id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)") }
-        let sql =
-            "SELECT node_id, stream_key, seq, ts, level, text FROM logs"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY ts DESC, id DESC LIMIT ?"
         let filterMatch = match
 
         return try await self.database.read { connection throws(StoreError) in
             // Not cached: the text varies with the filters given.
             let statement = try connection.prepare(sql)
             var index: Int32 = 1
-            for id in query.nodeIDs {
-                try statement.bind(id, at: index)
+            func bindFilters(nodes: Bool, indexedTime: Bool) throws(StoreError) {
+                if nodes {
+                    for id in query.nodeIDs {
+                        try statement.bind(id, at: index)
+                        index += 1
+                    }
+                }
+                if indexedTime {
+                    for value in [query.since, query.until].compactMap({ $0 }) {
+                        try statement.bind(value, at: index)
+                        index += 1
+                    }
+                }
+                for key in query.streamKeys {
+                    try statement.bind(key, at: index)
+                    index += 1
+                }
+                for value in [query.minLevel.map(Int64.init), query.since, query.until].compactMap({ $0 }) {
+                    try statement.bind(value, at: index)
+                    index += 1
+                }
+                if let filterMatch {
+                    try statement.bind(filterMatch, at: index)
+                    index += 1
+                }
+                try statement.bind(limit, at: index)
                 index += 1
             }
-            for key in query.streamKeys {
-                try statement.bind(key, at: index)
-                index += 1
+            if query.nodeIDs.isEmpty {
+                try bindFilters(nodes: false, indexedTime: false)
+            } else {
+                try bindFilters(nodes: true, indexedTime: true)
+                try bindFilters(nodes: true, indexedTime: false)
+                try statement.bind(limit, at: index)
             }
-            for value in [query.minLevel.map(Int64.init), query.since, query.until].compactMap({ $0 }) {
-                try statement.bind(value, at: index)
-                index += 1
-            }
-            if let filterMatch {
-                try statement.bind(filterMatch, at: index)
-                index += 1
-            }
-            try statement.bind(limit, at: index)
             var rows: [LogRow] = []
             while try statement.step() {
                 rows.append(

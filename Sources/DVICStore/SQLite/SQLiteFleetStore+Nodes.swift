@@ -168,7 +168,10 @@ extension SQLiteFleetStore {
     public func deleteNode(id: String) async throws(StoreError) -> Bool {
         try await self.database.write { connection throws(StoreError) in
             let bindID = { (statement: SQLiteStatement) throws(StoreError) in try statement.bind(id, at: 1) }
-            try connection.run("DELETE FROM logs WHERE node_id = ?", bindID)
+            // The node's indexed rows through the side index, then its unindexed tail
+            // (SQLiteLogIndex); the delete trigger clears the side entries.
+            try connection.run("DELETE FROM logs WHERE id IN (SELECT id FROM log_node_ts WHERE node_id = ?)", bindID)
+            try connection.run("DELETE FROM logs WHERE id > (SELECT indexed_to FROM log_index_state) AND node_id = ?", bindID)
             try connection.run("DELETE FROM log_streams WHERE node_id = ?", bindID)
             try connection.run("DELETE FROM log_marks WHERE node_id = ?", bindID)
             try connection.run("DELETE FROM rollups WHERE node_id = ?", bindID)

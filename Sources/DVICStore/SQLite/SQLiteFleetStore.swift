@@ -16,6 +16,8 @@ public final class SQLiteFleetStore: FleetStore {
     static let rowsPerStatement = 200
 
     let database: SQLiteDatabase
+    /// Unindexed log rows that trigger a side-index pass (`SQLiteLogIndex`).
+    let logIndexBatch: Int64
 
     /// The database file's path.
     public var path: String { self.database.path }
@@ -25,10 +27,25 @@ public final class SQLiteFleetStore: FleetStore {
     /// `.corrupt` when it is not a database, `.incompatibleSchema` when newer
     /// software wrote it.
     ///
-    /// - Parameter readerCount: read connections (and threads) next to the single
-    ///   writer.
-    public init(path: String, readerCount: Int = 2) async throws(StoreError) {
+    /// - Parameters:
+    ///   - readerCount: read connections (and threads) next to the single writer.
+    ///   - logIndexBatch: unindexed log rows that trigger a pass of the per-node side
+    ///     index (`SQLiteLogIndex.batch`); tests make it tiny so every query meets both
+    ///     the indexed rows and the unindexed tail.
+    public init(path: String, readerCount: Int = 2, logIndexBatch: Int64 = SQLiteLogIndex.batch) async throws(StoreError) {
         self.database = try await SQLiteDatabase.open(path: path, readerCount: readerCount)
+        self.logIndexBatch = max(1, logIndexBatch)
+    }
+
+    /// Makes a database file at an older schema version and runs `sql` on it, so tests
+    /// can check what a migration does with existing data.
+    @_spi(Testing)
+    public static func makeDatabase(path: String, schemaVersion: Int, then sql: String) throws(StoreError) {
+        let connection = try SQLiteConnection(path: path, mode: .readWrite)
+        defer { connection.close() }
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try SQLiteSchema.migrate(connection, upTo: schemaVersion)
+        try connection.execute(sql)
     }
 
     public func run() async throws(StoreError) {

@@ -155,9 +155,39 @@ enum SQLiteSchema {
             value TEXT NOT NULL
         ) STRICT, WITHOUT ROWID;
         """,
+        // 2: the per-node log indexes become side tables filled in bulk (SQLiteLogIndex):
+        // kept row by row they cost a page write per node per commit.
+        """
+        CREATE TABLE log_ident (
+            node_id TEXT NOT NULL,
+            stream_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            id INTEGER NOT NULL,
+            PRIMARY KEY (node_id, stream_key, seq)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE log_node_ts (
+            node_id TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            id INTEGER NOT NULL,
+            PRIMARY KEY (node_id, ts, id)
+        ) STRICT, WITHOUT ROWID;
+        -- The highest logs.id the two tables above cover; one row.
+        CREATE TABLE log_index_state (indexed_to INTEGER NOT NULL) STRICT;
+        INSERT INTO log_ident (node_id, stream_key, seq, id)
+            SELECT node_id, stream_key, seq, id FROM logs ORDER BY node_id, stream_key, seq;
+        INSERT INTO log_node_ts (node_id, ts, id) SELECT node_id, ts, id FROM logs ORDER BY node_id, ts, id;
+        INSERT INTO log_index_state (indexed_to) SELECT coalesce(max(id), 0) FROM logs;
+        DROP INDEX logs_identity;
+        DROP INDEX logs_node_ts;
+        -- Deleting a row (retention, a deleted node) takes its side entries with it.
+        CREATE TRIGGER logs_index_delete AFTER DELETE ON logs BEGIN
+            DELETE FROM log_ident WHERE node_id = old.node_id AND stream_key = old.stream_key AND seq = old.seq AND id = old.id;
+            DELETE FROM log_node_ts WHERE node_id = old.node_id AND ts = old.ts AND id = old.id;
+        END;
+        """,
     ]
 
-    static func migrate(_ connection: SQLiteConnection) throws(StoreError) {
+    static func migrate(_ connection: SQLiteConnection, upTo target: Int = migrations.count) throws(StoreError) {
         try connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT")
         let current = try connection.firstRow("SELECT coalesce(max(version), 0) FROM schema_version") { $0.int(0) } ?? 0
         if current > Self.migrations.count {
@@ -166,7 +196,7 @@ enum SQLiteSchema {
                 message: "the database has schema version \(current); this build knows up to \(Self.migrations.count)"
             )
         }
-        for version in (current + 1)..<(Self.migrations.count + 1) {
+        for version in (current + 1)..<(max(current, target) + 1) {
             try connection.writeTransaction(.full) { () throws(StoreError) in
                 try connection.execute(Self.migrations[version - 1])
                 try connection.run("INSERT INTO schema_version (version) VALUES (?)") { statement throws(StoreError) in

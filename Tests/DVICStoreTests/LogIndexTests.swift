@@ -1,0 +1,109 @@
+@_spi(Testing) import DVICStore
+import Testing
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The SQLite store's bulk-built per-node log index (SQLiteLogIndex): what the generic
+/// store suites cannot see, since they go through the API only.
+@Suite("SQLite log side index")
+struct LogIndexTests {
+    static func rows(node: String, stream: String = "s", seqs: ClosedRange<Int64>) -> [LogRow] {
+        seqs.map { LogRow(nodeID: node, streamKey: stream, seq: $0, timestamp: 1_000 + $0, level: 2, text: "\(node) line \($0)") }
+    }
+
+    static func temporaryPath() throws -> (directory: String, path: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvic-logindex-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (directory, directory + "/dvic.sqlite")
+    }
+
+    @Test("a schema-1 file keeps its rows, marks and dedupe after the migration")
+    func migratesSchemaOne() async throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Rows as schema 1 stored them, with its unique identity index, interleaved across
+        // two nodes and out of time order within one.
+        try SQLiteFleetStore.makeDatabase(
+            path: path, schemaVersion: 1,
+            then: """
+                INSERT INTO logs (node_id, stream_key, seq, ts, level, text) VALUES
+                    ('a', 's', 1, 100, 2, 'alpha one'), ('b', 's', 1, 150, 2, 'beta one'),
+                    ('a', 's', 2, 300, 2, 'alpha two'), ('a', 's', 3, 200, 2, 'alpha three'),
+                    ('b', 's', 2, 250, 2, 'beta two');
+                INSERT INTO log_marks (node_id, stream_key, high_seq) VALUES ('a', 's', 3), ('b', 's', 2);
+                """)
+        let store = try await SQLiteFleetStore(path: path, logIndexBatch: 1_000)
+        do {
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["a"])).map(\.seq) == [2, 3, 1])
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["b"], since: 200)).map(\.text) == ["beta two"])
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["a", "b"], text: "two")).map(\.nodeID) == ["a", "b"])
+            #expect(try await store.resumePoints(nodeID: "a") == ["s": 3])
+            // A replay of migrated rows is dropped; what follows is stored.
+            let replay = try await store.appendLogs(Self.rows(node: "a", seqs: 2...5))
+            #expect(replay.inserted == 2)
+            #expect(replay.duplicates == 2)
+            #expect(try await store.logStreamCounts(nodeID: nil) == [
+                LogStreamCount(nodeID: "a", streamKey: "s", rows: 5, distinctSeqs: 5, minSeq: 1, maxSeq: 5),
+                LogStreamCount(nodeID: "b", streamKey: "s", rows: 2, distinctSeqs: 2, minSeq: 1, maxSeq: 2),
+            ])
+            await store.close()
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    @Test("ids of deleted newest rows are not reused below the indexed mark")
+    func noIDReuse() async throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await SQLiteFleetStore(path: path, logIndexBatch: 4)
+        do {
+            _ = try await store.appendLogs(Self.rows(node: "old", seqs: 1...2))
+            // Four more rows: a pass indexes all six, then the newest four are deleted.
+            _ = try await store.appendLogs(Self.rows(node: "gone", seqs: 1...4))
+            #expect(try await store.deleteNode(id: "gone") == false)
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["gone"])).isEmpty)
+            // SQLite alone would hand these rows ids 3 and 4, at or below the mark, and no
+            // pass would ever index them: a node query would not find them.
+            _ = try await store.appendLogs(Self.rows(node: "new", seqs: 1...2))
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["new"])).map(\.seq) == [2, 1])
+            _ = try await store.appendLogs(Self.rows(node: "new", seqs: 3...6))
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["new"], limit: 3)).map(\.seq) == [6, 5, 4])
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["new"])).count == 6)
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["old"])).count == 2)
+            await store.close()
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    @Test("a node's newest rows come first across the indexed rows and the tail")
+    func mergesIndexedAndTail() async throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await SQLiteFleetStore(path: path, logIndexBatch: 10)
+        do {
+            // 12 rows of two nodes: one pass covers the first 10, two wait in the tail.
+            var rows: [LogRow] = []
+            for seq in Int64(1)...6 {
+                rows += Self.rows(node: "x", seqs: seq...seq) + Self.rows(node: "y", seqs: seq...seq)
+            }
+            _ = try await store.appendLogs(Array(rows[0..<10]))
+            _ = try await store.appendLogs(Array(rows[10...]))
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["x"])).map(\.seq) == [6, 5, 4, 3, 2, 1])
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["y"], limit: 2)).map(\.seq) == [6, 5])
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["y"], since: 1_003, until: 1_006)).map(\.seq) == [5, 4, 3])
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["x", "y"], text: "line 6")).map(\.nodeID).sorted() == ["x", "y"])
+            await store.close()
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+}
