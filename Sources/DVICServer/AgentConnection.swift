@@ -194,7 +194,7 @@ public struct AgentConnection: Sendable {
             for descriptor in descriptors.descriptors { session.metricNames[descriptor.id] = descriptor.name }
         case .metricSample(let sample):
             let values = sample.values.map { (name: session.metricNames[$0.id] ?? "metric.\($0.id)", value: $0.value) }
-            await server.metrics.record(nodeID: nodeID, nodeTags: session.tags, timestamp: sample.timestamp, values: values)
+            server.metrics.submit(nodeID: nodeID, nodeTags: session.tags, timestamp: sample.timestamp, values: values)
         case .inventory(let inventory):
             await server.registry.setInventory(nodeID, inventory.attributes)
         case .logStreamOpen(let open):
@@ -205,7 +205,7 @@ public struct AgentConnection: Sendable {
                 session.link.send([.error(ErrorMessage(code: "invalid_value", fatal: false, message: "log stream \(batch.streamID) was not opened"))])
                 return
             }
-            await server.logs.ingest(nodeID: nodeID, nodeTags: session.tags, sessionID: session.sessionID, streamID: batch.streamID, streamKey: key, batch: batch)
+            server.logs.submit(nodeID: nodeID, nodeTags: session.tags, sessionID: session.sessionID, streamID: batch.streamID, streamKey: key, batch: batch)
         case .logGap(let gap):
             logger.warning("agent dropped log records", metadata: ["stream": "\(session.streams[gap.streamID] ?? "?")", "count": "\(gap.count)"])
             server.serverMetrics.logGapRecords.increment(by: Int64(gap.count))

@@ -22,6 +22,8 @@ public actor LogRouter: Service {
     /// Callers of `flushAll` waiting for the write in flight to end.
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     private var tagsByNode: [String: [String]] = [:]
+    /// Agent batches handed over without a hop each (`submit`).
+    private let inbox = ActorInbox<Submitted>()
     private var learnedNodes: Set<String> = []
 
     public private(set) var rowsStored = 0
@@ -92,6 +94,35 @@ public actor LogRouter: Service {
         if core.pendingCount >= flushRows { await flush() }
     }
 
+    /// Takes a batch from an agent connection without waiting for the router: the
+    /// connection goes on reading while batches gather and are ingested in order, many
+    /// per hop (`ActorInbox`). The ack still follows the commit.
+    public nonisolated func submit(nodeID: String, nodeTags: [String], sessionID: String, streamID: UInt32, streamKey: String, batch: LogBatch) {
+        let item = Submitted(nodeID: nodeID, nodeTags: nodeTags, sessionID: sessionID, streamID: streamID, streamKey: streamKey, batch: batch)
+        if inbox.push(item) {
+            Task { await self.drainInbox() }
+        }
+    }
+
+    /// Batches submitted and not yet taken in (for /metrics).
+    public nonisolated var inboxCount: Int { inbox.count }
+
+    /// Ingests everything submitted so far, in order.
+    private func drainInbox() async {
+        while true {
+            let items = inbox.take()
+            if items.isEmpty { return }
+            var directives: [LogRouterCore.Directive] = []
+            // No suspension inside this loop: items of a later drain never overtake these.
+            for item in items {
+                tagsByNode[item.nodeID] = item.nodeTags
+                directives += core.ingest(nodeID: item.nodeID, sessionID: item.sessionID, streamID: item.streamID, streamKey: item.streamKey, batch: item.batch)
+            }
+            if !directives.isEmpty { await apply(directives) }
+            if core.pendingCount >= flushRows { await flush() }
+        }
+    }
+
     /// Writes what is pending in one transaction (one writer at a time: group commit).
     /// Returns at once while another write is in flight; `flushAll` waits for it.
     public func flush() async {
@@ -129,6 +160,7 @@ public actor LogRouter: Service {
     /// will be retried): what a search must see, and what a keepalive's 200 acknowledges.
     /// A write in flight may hold rows this caller gave, so it is waited for, not skipped.
     public func flushAll() async {
+        await drainInbox()
         while flushing {
             await withCheckedContinuation { flushWaiters.append($0) }
         }
@@ -147,6 +179,7 @@ public actor LogRouter: Service {
     public func run() async throws {
         var ticks = 0
         while await GracefulTimer.tick(flushInterval) {
+            await drainInbox()
             await flush()
             ticks += 1
             if ticks % 144_000 == 1 {
@@ -154,6 +187,7 @@ public actor LogRouter: Service {
             }
         }
         // Graceful shutdown: every buffered row is written before the store closes.
+        await drainInbox()
         await flush()
     }
 
@@ -178,6 +212,15 @@ public actor LogRouter: Service {
             links.send(nodeID: key.nodeID, sessionID: key.sessionID, acks)
         }
         if !events.isEmpty { await hub.publish(events) }
+    }
+
+    private struct Submitted: Sendable {
+        var nodeID: String
+        var nodeTags: [String]
+        var sessionID: String
+        var streamID: UInt32
+        var streamKey: String
+        var batch: LogBatch
     }
 
     private struct LinkKey: Hashable {

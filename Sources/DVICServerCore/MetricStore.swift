@@ -22,6 +22,15 @@ public actor MetricStore: Service {
     private let retention: Retention
     private var finished: [MetricStoreCore.Rollup] = []
     public private(set) var samplesRecorded = 0
+    /// Agent samples handed over without a hop each (`submit`).
+    private let inbox = ActorInbox<Sample>()
+
+    private struct Sample: Sendable {
+        var nodeID: String
+        var nodeTags: [String]
+        var timestamp: Int64
+        var values: [(name: String, value: Double)]
+    }
 
     public init(store: any FleetStore, hub: StreamHub, clock: FleetClock = .system, windowSamples: Int = 300, retention: Retention = .init(), logger: Logger) {
         self.core = MetricStoreCore(capacity: windowSamples)
@@ -42,9 +51,41 @@ public actor MetricStore: Service {
         await hub.publish(StreamEvent(kind: .metrics, nodeID: nodeID, nodeTags: nodeTags, message: .metricPoints(MetricPoints(nodeID: nodeID, points: points))))
     }
 
-    public func latest(nodeID: String) -> (time: Int64, values: [String: Double])? { core.latest(nodeID: nodeID) }
+    /// Records a sample from an agent connection without waiting for the store: samples
+    /// gather and are recorded in order, many per hop (`ActorInbox`).
+    public nonisolated func submit(nodeID: String, nodeTags: [String], timestamp: Int64, values: [(name: String, value: Double)]) {
+        if inbox.push(Sample(nodeID: nodeID, nodeTags: nodeTags, timestamp: timestamp, values: values)) {
+            Task { await self.drainInbox() }
+        }
+    }
+
+    /// Records everything submitted so far; readers call it first, so a sample submitted
+    /// before a query is in its answer.
+    private func drainInbox() async {
+        while true {
+            let samples = inbox.take()
+            if samples.isEmpty { return }
+            var events: [StreamEvent] = []
+            // No suspension inside this loop: samples of a later drain never overtake these.
+            for sample in samples {
+                finished += core.record(nodeID: sample.nodeID, timestamp: sample.timestamp, values: sample.values)
+                samplesRecorded += 1
+                guard hub.wants(.metrics, nodeID: sample.nodeID) else { continue }
+                let points = sample.values.filter { $0.value.isFinite }.map { MetricPoint(name: $0.name, timestamp: sample.timestamp, value: $0.value) }
+                guard !points.isEmpty else { continue }
+                events.append(StreamEvent(kind: .metrics, nodeID: sample.nodeID, nodeTags: sample.nodeTags, message: .metricPoints(MetricPoints(nodeID: sample.nodeID, points: points))))
+            }
+            if !events.isEmpty { await hub.publish(events) }
+        }
+    }
+
+    public func latest(nodeID: String) async -> (time: Int64, values: [String: Double])? {
+        await drainInbox()
+        return core.latest(nodeID: nodeID)
+    }
 
     public func names(nodeID: String) async -> [String] {
+        await drainInbox()
         let stored = (try? await store.metricNames(nodeID: nodeID)) ?? []
         return Array(Set(stored).union(core.names(nodeID: nodeID))).sorted()
     }
@@ -54,6 +95,7 @@ public actor MetricStore: Service {
     /// Also returns the step the points really have (roll-ups are never finer than
     /// their resolution).
     public func query(nodeID: String, name: String, since: Int64, until: Int64, step: Int64) async throws(StoreError) -> (points: [(Int64, Double)], step: Int64) {
+        await drainInbox()
         if let start = core.windowStart(nodeID: nodeID), since >= start, step < 10_000 {
             return (MetricStoreCore.downsample(core.window(nodeID: nodeID, name: name, since: since, until: until), step: step), step)
         }
@@ -77,10 +119,12 @@ public actor MetricStore: Service {
     public func run() async throws {
         var ticks = 0
         while await GracefulTimer.tick(.seconds(5)) {
+            await drainInbox()
             await flush()
             ticks += 1
             if ticks % 720 == 1 { await prune() }
         }
+        await drainInbox()
         finished += core.partialRollups()
         await flush()
     }
