@@ -35,6 +35,11 @@ public struct MetricStoreCore: Sendable {
         var times: [Int64]
         var slots: [String: Int] = [:]
         var names: [String] = []
+        /// The slot of each position of the previous sample. An agent sends its metrics in
+        /// the same order every time, as the same string objects, so checking the guess is
+        /// a pointer comparison and a sample usually costs no hashing at all (20 string
+        /// hashes per sample were a visible share of the server at 10,000 nodes).
+        var order: [Int] = []
         /// A ring of `capacity` values per metric, aligned with `times`.
         var series: [[Float]] = []
         var latest: [Double] = []
@@ -75,9 +80,15 @@ public struct MetricStoreCore: Sendable {
         for slot in window.series.indices { window.series[slot][head] = .nan }
         window.latestTime = max(window.latestTime, timestamp)
         let resolutionCount = resolutions.count
-        for (name, value) in values where value.isFinite {
+        if window.order.count < values.count {
+            window.order += repeatElement(-1, count: values.count - window.order.count)
+        }
+        for (position, (name, value)) in values.enumerated() where value.isFinite {
             let slot: Int
-            if let known = window.slots[name] {
+            let guess = window.order[position]
+            if guess >= 0, window.names[guess] == name {
+                slot = guess
+            } else if let known = window.slots[name] {
                 slot = known
             } else {
                 slot = window.names.count
@@ -87,6 +98,7 @@ public struct MetricStoreCore: Sendable {
                 window.latest.append(.nan)
                 window.accumulators.append(contentsOf: repeatElement(nil, count: resolutionCount))
             }
+            window.order[position] = slot
             window.series[slot][head] = Float(value)
             window.latest[slot] = value
             for (index, resolution) in resolutions.enumerated() {
