@@ -18,7 +18,7 @@ public final class LoadNode: Sendable {
     public static let streamKey = "demo:loadtest"
 
     public let index: Int
-    public let agent: SimulatedAgent
+    public let agent: LeanAgent
     private let shared: Shared
 
     /// Where the node's session stands.
@@ -74,8 +74,8 @@ public final class LoadNode: Sendable {
         self.index = index
         let shared = Shared(index: index, measurements: measurements)
         self.shared = shared
-        self.agent = SimulatedAgent(
-            nodeID: nodeID, privateKey: key, keepsMessages: false, compression: compression ? .init(threshold: 128, dictionaryID: 1) : nil
+        self.agent = LeanAgent(
+            nodeID: nodeID, privateKey: key, compression: compression ? .init(threshold: 128, dictionaryID: 1) : nil
         ) { message in
             // Acks of an old session that arrive late are as true as any: they count.
             if case .logAck(let ack) = message, ack.streamID == LoadNode.streamID { shared.acked(ack.seq) }

@@ -1,5 +1,6 @@
 import DVICProtocol
 import Foundation
+import NIOCore
 import Synchronization
 
 /// Drives one server with many simulated nodes over the real protocol, measures it,
@@ -343,9 +344,26 @@ public struct LoadTest: Sendable {
                 try? await clock.sleep(until: due)
                 if Task.isCancelled { return }
                 let elapsed = Self.seconds(clock.now - start)
-                // Offline nodes tick too: they keep their lines for the resend.
+                // A connected node ticks on its connection's event loop, in one hop per loop
+                // for the whole slot: a write from another thread is a hop (and often a
+                // wake-up system call) of its own, 29,000 a second at 10,000 nodes.
+                // Offline nodes tick here: they keep their lines for the resend.
+                var onLoop: [ObjectIdentifier: [LoadNode]] = [:]
+                var loops: [ObjectIdentifier: any EventLoop] = [:]
                 for node in group {
-                    node.tick(elapsed: elapsed, interval: interval, options: options)
+                    guard let loop = node.agent.eventLoop else {
+                        node.tick(elapsed: elapsed, interval: interval, options: options)
+                        continue
+                    }
+                    let key = ObjectIdentifier(loop as AnyObject)
+                    loops[key] = loop
+                    onLoop[key, default: []].append(node)
+                }
+                let options = options
+                for (key, nodes) in onLoop {
+                    loops[key]?.execute {
+                        for node in nodes { node.tick(elapsed: elapsed, interval: interval, options: options) }
+                    }
                 }
             }
             pass += 1
