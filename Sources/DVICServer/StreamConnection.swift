@@ -61,8 +61,14 @@ public struct StreamConnection: Sendable {
             // write is one whole WebSocket message, so the two never interleave frames.
             group.addTask {
                 var encoder = try FrameEncoder(compression: .init(threshold: 512))
-                for await event in events {
-                    try await write([event], encoder: &encoder, outbound: outbound)
+                // Everything that gathered during the last write goes out as one
+                // WebSocket message (up to 256 frames), not one message per event.
+                for await _ in events.signals {
+                    while true {
+                        let batch = events.take(maximum: 256)
+                        if batch.isEmpty { break }
+                        try await write(batch, encoder: &encoder, outbound: outbound)
+                    }
                 }
             }
             group.addTask {

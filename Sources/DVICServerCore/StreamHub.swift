@@ -3,14 +3,14 @@ import Synchronization
 
 /// Fans live events out to dashboard and CLI connections by their subscriptions.
 ///
-/// Each subscriber reads an `AsyncStream` that keeps only its newest entries: a slow
+/// Each subscriber reads a `StreamQueue` that keeps only its newest entries: a slow
 /// viewer loses its oldest live updates, never the server's memory, and never slows
 /// anyone else. (History is always there through the REST API.)
 public actor StreamHub {
     private struct Subscriber {
         var role: Role
         var filters: [UInt32: StreamFilter] = [:]
-        let continuation: AsyncStream<Message>.Continuation
+        let queue: StreamQueue
     }
 
     private var subscribers: [Int: Subscriber] = [:]
@@ -28,16 +28,16 @@ public actor StreamHub {
 
     public var subscriberCount: Int { subscribers.count }
 
-    /// Registers a connection; its events come out of the returned stream until `remove`.
-    public func add(role: Role) -> (id: Int, events: AsyncStream<Message>) {
+    /// Registers a connection; its events come out of the returned queue until `remove`.
+    public func add(role: Role) -> (id: Int, events: StreamQueue) {
         nextID += 1
-        let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(bufferLimit))
-        subscribers[nextID] = Subscriber(role: role, continuation: continuation)
-        return (nextID, stream)
+        let queue = StreamQueue(limit: bufferLimit)
+        subscribers[nextID] = Subscriber(role: role, queue: queue)
+        return (nextID, queue)
     }
 
     public func remove(_ id: Int) {
-        subscribers.removeValue(forKey: id)?.continuation.finish()
+        subscribers.removeValue(forKey: id)?.queue.finish()
         refreshInterest()
     }
 
@@ -64,13 +64,13 @@ public actor StreamHub {
 
     /// Sends directly to one subscriber (answers to its own requests).
     public func send(_ id: Int, _ message: Message) {
-        if case .dropped = subscribers[id]?.continuation.yield(message) { dropped += 1 }
+        if subscribers[id]?.queue.push(message) == false { dropped += 1 }
     }
 
     public func publish(_ event: StreamEvent) {
         for subscriber in subscribers.values {
             guard let message = Self.merge(subscriber.filters.values.compactMap { $0.apply(to: event) }) else { continue }
-            if case .dropped = subscriber.continuation.yield(message) { dropped += 1 }
+            if !subscriber.queue.push(message) { dropped += 1 }
         }
     }
 

@@ -292,6 +292,20 @@ import Testing
 }
 
 @Suite struct StreamHubTests {
+    /// A slow viewer keeps the newest `limit` updates, in order; the drops are counted.
+    @Test func queueKeepsTheNewestAndCountsDrops() {
+        let queue = StreamQueue(limit: 3)
+        let pushed = (1...8).map { queue.push(.ping(Ping(nonce: UInt64($0)))) }
+        #expect(pushed == [true, true, true, false, false, false, false, false])
+        #expect(queue.count == 3)
+        #expect(queue.take(maximum: 2).map { message -> UInt64 in if case .ping(let ping) = message { ping.nonce } else { 0 } } == [6, 7])
+        queue.push(.ping(Ping(nonce: 9)))
+        #expect(queue.take(maximum: 10).map { message -> UInt64 in if case .ping(let ping) = message { ping.nonce } else { 0 } } == [8, 9])
+        #expect(queue.take(maximum: 10).isEmpty)
+        queue.finish()
+        #expect(queue.push(.ping(Ping(nonce: 10))) == false)
+    }
+
     /// Two subscriptions of one viewer with different log filters: the viewer gets the
     /// union, once.
     @Test func overlappingSubscriptionsGetTheUnionOnce() async {
@@ -306,8 +320,7 @@ import Testing
         ])
         await hub.publish(StreamEvent(kind: .logs, nodeID: "n", nodeTags: [], message: .logEntries(entries)))
         await hub.remove(id)
-        var received: [Message] = []
-        for await message in events { received.append(message) }
+        let received = events.take(maximum: 100)
         #expect(received.count == 1)
         guard case .logEntries(let got)? = received.first else { return }
         #expect(got.entries.map(\.seq) == [1, 2])
