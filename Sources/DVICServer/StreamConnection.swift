@@ -61,13 +61,22 @@ public struct StreamConnection: Sendable {
             // write is one whole WebSocket message, so the two never interleave frames.
             group.addTask {
                 var encoder = try FrameEncoder(compression: .init(threshold: 512))
-                // Everything that gathered during the last write goes out as one
-                // WebSocket message (up to 256 frames), not one message per event.
+                // What gathered during the last write goes out together, as WebSocket
+                // messages of up to 256 frames and about 1 MiB (the protocol allows 4 MiB
+                // per message), not one message per event.
                 for await _ in events.signals {
                     while true {
                         let batch = events.take(maximum: 256)
                         if batch.isEmpty { break }
-                        try await write(batch, encoder: &encoder, outbound: outbound)
+                        var buffer = ByteBuffer()
+                        for message in batch {
+                            try encoder.encode(message, into: &buffer)
+                            if buffer.readableBytes >= 1 << 20 {
+                                try await outbound.write(.binary(buffer))
+                                buffer = ByteBuffer()
+                            }
+                        }
+                        if buffer.readableBytes > 0 { try await outbound.write(.binary(buffer)) }
                     }
                 }
             }

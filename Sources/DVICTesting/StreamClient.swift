@@ -30,6 +30,9 @@ public final class StreamClient: Sendable {
         outbound.withLock { $0 = continuation }
         let newTask = Task { [self] in
             var configuration = WebSocketClientConfiguration()
+            // The protocol's WebSocket message limit, as the CLI sets it; the client's
+            // default (16 KiB) closed on a viewer's gathered updates.
+            configuration.maxFrameSize = 4 << 20
             if let origin { configuration.additionalHeaders[.origin] = origin }
             var logger = Logger(label: "stream-client")
             logger.logLevel = .critical

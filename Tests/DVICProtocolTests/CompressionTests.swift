@@ -93,3 +93,18 @@ import Testing
 }
 
 import Foundation
+
+/// Many frames in one WebSocket message, some deflated and some not, as a stream
+/// connection writes a viewer's gathered updates.
+@Test func manyFramesInOneMessageMixDeflatedAndPlain() throws {
+    var encoder = try FrameEncoder(compression: .init(threshold: 512))
+    let messages: [Message] = (0..<300).map { index in
+        let count = index % 7 == 0 ? 40 : 1
+        return .logEntries(LogEntries(nodeID: "n-\(index % 20)", streamKey: "demo:flood", entries: (0..<count).map {
+            StreamLogEntry(seq: UInt64(index * 100 + $0), timestamp: 1_700_000_000_000 + Int64($0), severity: .info, text: "line \(index) \($0) camera frame ok")
+        }))
+    }
+    let buffer = try encoder.encode(messages)
+    var decoder = FrameDecoder()
+    #expect(try decoder.decode(message: buffer) == messages)
+}

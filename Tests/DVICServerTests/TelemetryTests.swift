@@ -75,6 +75,35 @@ import Testing
     }
 
     /// Send, drop the connection, resend from the resume point: every line once.
+    /// Many agents' logs at once: every entry reaches a viewer following all nodes,
+    /// in order per stream, however the server groups them into WebSocket messages.
+    @Test func aViewerFollowingEveryNodeGetsEveryEntry() async throws {
+        let fleet = try await Fleet.start()
+        let agents = try await fleet.agents(20)
+        let viewer = StreamClient(keepsMessages: true)
+        _ = try await viewer.connect(url: fleet.harness.streamURL, token: fleet.admin.token!)
+        viewer.send([.subscribe(Subscribe(subscriptionID: 1, kinds: 4, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))])
+        try await Task.sleep(for: .milliseconds(200))
+        for agent in agents { agent.openStream(1, key: "demo:flood") }
+        for batch in 0..<25 {
+            for agent in agents {
+                agent.sendLogs(1, firstSeq: UInt64(batch * 8 + 1), texts: (0..<8).map { "line \(batch * 8 + $0 + 1)" }, timestamp: now)
+            }
+        }
+        for agent in agents { #expect(await agent.waitForAck(1, seq: 200)) }
+        func received() -> [String: [UInt64]] {
+            var seqs: [String: [UInt64]] = [:]
+            for case .logEntries(let entries) in viewer.messages { seqs[entries.nodeID, default: []] += entries.entries.map(\.seq) }
+            return seqs
+        }
+        #expect(try await eventually { received().values.reduce(0) { $0 + $1.count } >= 4_000 })
+        let seqs = received()
+        #expect(seqs.count == 20, "closed: \(viewer.closeReason ?? "no")")
+        for agent in agents { #expect(seqs[agent.nodeID] == Array(1...200)) }
+        await viewer.close()
+        await fleet.stop(agents)
+    }
+
     @Test func replayAfterReconnectIsStoredOnce() async throws {
         let fleet = try await Fleet.start()
         let agent = try await fleet.agents(1).first!
