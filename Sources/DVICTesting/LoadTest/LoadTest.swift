@@ -337,12 +337,15 @@ public struct LoadTest: Sendable {
         let slots = 25
         let bySlot = (0..<slots).map { slot in nodes.filter { $0.index % slots == slot } }
         var pass = 0
-        while true {
+        // Every loop a tick was handed to: the load ends only once they ran them all, so
+        // no line is numbered after the ledgers are read.
+        var used: [ObjectIdentifier: any EventLoop] = [:]
+        driving: while true {
             for (slot, group) in bySlot.enumerated() {
                 let due = start + .seconds(interval * (Double(pass) + Double(slot) / Double(slots)))
-                if due - start >= .seconds(options.duration) { return }
+                if due - start >= .seconds(options.duration) { break driving }
                 try? await clock.sleep(until: due)
-                if Task.isCancelled { return }
+                if Task.isCancelled { break driving }
                 let elapsed = Self.seconds(clock.now - start)
                 // A connected node ticks on its connection's event loop, in one hop per loop
                 // for the whole slot: a write from another thread is a hop (and often a
@@ -360,6 +363,7 @@ public struct LoadTest: Sendable {
                     onLoop[key, default: []].append(node)
                 }
                 let options = options
+                used.merge(loops) { current, _ in current }
                 for (key, nodes) in onLoop {
                     loops[key]?.execute {
                         for node in nodes { node.tick(elapsed: elapsed, interval: interval, options: options) }
@@ -368,6 +372,8 @@ public struct LoadTest: Sendable {
             }
             pass += 1
         }
+        // A loop runs its tasks in order: once this no-op ran, so did every tick before it.
+        for loop in used.values { try? await loop.submit {}.get() }
     }
 
     /// Every `broadcastEvery` seconds: `true` to all nodes, timed until every result
