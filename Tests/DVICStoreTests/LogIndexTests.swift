@@ -1,4 +1,4 @@
-@_spi(Testing) import DVICStore
+@_spi(Testing) @testable import DVICStore
 import Testing
 
 #if canImport(FoundationEssentials)
@@ -105,5 +105,32 @@ struct LogIndexTests {
             await store.close()
             throw error
         }
+    }
+}
+
+@Suite("Log index pass steps")
+struct LogIndexPassTests {
+    @Test("steps cover every node once, in order, in at most the asked number")
+    func stepsCoverEveryNode() {
+        let nodes = (0..<25).map { $0 < 10 ? "n-0\($0)" : "n-\($0)" }.shuffled() + ["n-03", "n-17"]
+        var pass = LogIndexPass(from: 10, to: 99, nodes: nodes, steps: 10)
+        var seen: [ClosedRange<String>] = []
+        while let step = pass.takeStep() { seen.append(step) }
+        #expect(pass.isDone)
+        #expect(seen.count == 9)
+        #expect(seen.first?.lowerBound == "n-00")
+        #expect(seen.last?.upperBound == "n-24")
+        let sorted = (0..<25).map { $0 < 10 ? "n-0\($0)" : "n-\($0)" }
+        #expect(sorted.allSatisfy { node in seen.filter { $0.contains(node) }.count == 1 })
+        for (earlier, later) in zip(seen, seen.dropFirst()) { #expect(earlier.upperBound < later.lowerBound) }
+    }
+
+    @Test("one node is one step; no rows is done at once")
+    func smallPasses() {
+        var one = LogIndexPass(from: 0, to: 5, nodes: ["a", "a"], steps: 10)
+        #expect(one.takeStep() == "a"..."a")
+        #expect(one.isDone)
+        let none = LogIndexPass(from: 0, to: 5, nodes: [], steps: 10)
+        #expect(none.isDone)
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 extension SQLiteFleetStore {
     /// `INSERT INTO logs … VALUES (…),(…)` for 1…`rowsPerStatement` rows, built once;
     /// each text is also the key of its cached prepared statement.
@@ -22,7 +24,17 @@ extension SQLiteFleetStore {
             batchHigh[stream] = row.seq
         }
         let streams = batchHigh
-        return try await self.database.write { connection throws(StoreError) in
+        do {
+            return try await self.appendLogs(rows, streams: streams)
+        } catch {
+            // A rolled-back write may have taken a step of the side-index pass with it.
+            self.logIndexPass.withLock { $0 = nil }
+            throw error
+        }
+    }
+
+    private func appendLogs(_ rows: [LogRow], streams: [LogStreamID: Int64]) async throws(StoreError) -> LogAppendResult {
+        try await self.database.write { connection throws(StoreError) in
             // What to insert: rows above their stream's mark are new unless repeated in this
             // call; rows at or below it are looked up once the side index is up to date.
             var indexedTo = try SQLiteLogIndex.indexedTo(connection)
@@ -48,7 +60,10 @@ extension SQLiteFleetStore {
                 }
                 kept.append(row)
             }
-            var id = try SQLiteLogIndex.nextID(connection, indexedTo: indexedTo)
+            // Above a pass under way too: its steps only index the nodes it planned, so a
+            // new row with an id inside its range would be left out when it ends.
+            let passEnd = self.logIndexPass.withLock { $0?.to } ?? 0
+            var id = try SQLiteLogIndex.nextID(connection, floor: max(indexedTo, passEnd))
             var start = kept.startIndex
             while start < kept.endIndex {
                 let count = min(Self.rowsPerStatement, kept.endIndex - start)
@@ -69,9 +84,7 @@ extension SQLiteFleetStore {
                 try statement.run()
                 start += count
             }
-            if id - 1 - indexedTo >= self.logIndexBatch {
-                try SQLiteLogIndex.catchUp(connection, from: indexedTo)
-            }
+            try self.advanceLogIndex(connection, indexedTo: indexedTo, newest: id - 1, caughtUp: caughtUp)
             var highWaterMarks: [LogStreamID: Int64] = [:]
             highWaterMarks.reserveCapacity(streams.count)
             for (stream, high) in streams {
@@ -90,6 +103,25 @@ extension SQLiteFleetStore {
                 highWaterMarks[stream] = mark ?? high
             }
             return LogAppendResult(inserted: kept.count, duplicates: rows.count - kept.count, highWaterMarks: highWaterMarks)
+        }
+    }
+
+    /// One step of the side-index pass under way, or the first of a new one when
+    /// `logIndexBatch` rows wait unindexed. A full catch-up (`caughtUp`) ends a pass.
+    private func advanceLogIndex(_ connection: SQLiteConnection, indexedTo: Int64, newest: Int64, caughtUp: Bool) throws(StoreError) {
+        var pass = self.logIndexPass.withLock { pass in
+            defer { pass = nil }
+            return pass
+        }
+        if caughtUp || (pass.map { $0.to <= indexedTo } ?? false) { pass = nil }
+        if pass == nil, newest - indexedTo >= self.logIndexBatch {
+            pass = try SQLiteLogIndex.plan(connection, from: indexedTo, to: newest)
+        }
+        guard var running = pass else { return }
+        if try !SQLiteLogIndex.step(connection, &running) {
+            // Should this write roll back, appendLogs drops the pass (and a later one
+            // starts again from indexed_to, which only the last step moves).
+            self.logIndexPass.withLock { $0 = running }
         }
     }
 
@@ -206,10 +238,11 @@ extension SQLiteFleetStore {
                 + " ORDER BY ts DESC, id DESC LIMIT ?"
         } else {
             // A node's rows: the indexed ones through log_node_ts in time order, the
-            // unindexed tail (above indexed_to, at most about SQLiteLogIndex.batch rows)
-            // by scanning it. The two parts never overlap.
+            // unindexed tail (above indexed_to, about SQLiteLogIndex.batch rows) by scanning
+            // it. The two parts never overlap: rows a pass under way already put in the
+            // side tables are above indexed_to, so they are read as tail.
             let nodes = "node_id IN (" + Array(repeating: "?", count: query.nodeIDs.count).joined(separator: ", ") + ")"
-            var indexed = ["x." + nodes]
+            var indexed = ["x." + nodes, "x.id <= (SELECT indexed_to FROM log_index_state)"]
             if query.since != nil { indexed.append("x.ts >= ?") }
             if query.until != nil { indexed.append("x.ts < ?") }
             indexed += conditions("l.")

@@ -1,3 +1,4 @@
+import Synchronization
 /// The embedded store: one SQLite file in WAL mode (plus its -wal and -shm files).
 ///
 /// Durability: every write is one transaction committed with `synchronous = FULL`
@@ -18,6 +19,9 @@ public final class SQLiteFleetStore: FleetStore {
     let database: SQLiteDatabase
     /// Unindexed log rows that trigger a side-index pass (`SQLiteLogIndex`).
     let logIndexBatch: Int64
+    /// The side-index pass under way, advanced one step per ingest write. Only the
+    /// writer thread touches it; the lock makes that checkable.
+    let logIndexPass = Mutex<LogIndexPass?>(nil)
 
     /// The database file's path.
     public var path: String { self.database.path }
