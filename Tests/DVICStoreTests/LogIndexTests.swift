@@ -21,13 +21,27 @@ struct LogIndexTests {
         return (directory, directory + "/dvic.sqlite")
     }
 
+    /// A store on a fresh file (made by `prepare` first, if given) that passes every
+    /// `batch` rows, closed and removed afterwards.
+    static func withStore(batch: Int64, prepare: (String) throws -> Void = { _ in }, _ body: (SQLiteFleetStore) async throws -> Void) async throws {
+        let (directory, path) = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try prepare(path)
+        let store = try await SQLiteFleetStore(path: path, logIndexBatch: batch)
+        do {
+            try await body(store)
+            await store.close()
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
     @Test("a schema-1 file keeps its rows, marks and dedupe after the migration")
     func migratesSchemaOne() async throws {
-        let (directory, path) = try Self.temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         // Rows as schema 1 stored them, with its unique identity index, interleaved across
         // two nodes and out of time order within one.
-        try SQLiteFleetStore.makeDatabase(
+        try await Self.withStore(batch: 1_000, prepare: { path in try SQLiteFleetStore.makeDatabase(
             path: path, schemaVersion: 1,
             then: """
                 INSERT INTO logs (node_id, stream_key, seq, ts, level, text) VALUES
@@ -35,9 +49,7 @@ struct LogIndexTests {
                     ('a', 's', 2, 300, 2, 'alpha two'), ('a', 's', 3, 200, 2, 'alpha three'),
                     ('b', 's', 2, 250, 2, 'beta two');
                 INSERT INTO log_marks (node_id, stream_key, high_seq) VALUES ('a', 's', 3), ('b', 's', 2);
-                """)
-        let store = try await SQLiteFleetStore(path: path, logIndexBatch: 1_000)
-        do {
+                """) }) { store in
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["a"])).map(\.seq) == [2, 3, 1])
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["b"], since: 200)).map(\.text) == ["beta two"])
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["a", "b"], text: "two")).map(\.nodeID) == ["a", "b"])
@@ -50,19 +62,12 @@ struct LogIndexTests {
                 LogStreamCount(nodeID: "a", streamKey: "s", rows: 5, distinctSeqs: 5, minSeq: 1, maxSeq: 5),
                 LogStreamCount(nodeID: "b", streamKey: "s", rows: 2, distinctSeqs: 2, minSeq: 1, maxSeq: 2),
             ])
-            await store.close()
-        } catch {
-            await store.close()
-            throw error
         }
     }
 
     @Test("ids of deleted newest rows are not reused below the indexed mark")
     func noIDReuse() async throws {
-        let (directory, path) = try Self.temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try await SQLiteFleetStore(path: path, logIndexBatch: 4)
-        do {
+        try await Self.withStore(batch: 4) { store in
             _ = try await store.appendLogs(Self.rows(node: "old", seqs: 1...2))
             // Four more rows: a pass indexes all six, then the newest four are deleted.
             _ = try await store.appendLogs(Self.rows(node: "gone", seqs: 1...4))
@@ -76,19 +81,12 @@ struct LogIndexTests {
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["new"], limit: 3)).map(\.seq) == [6, 5, 4])
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["new"])).count == 6)
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["old"])).count == 2)
-            await store.close()
-        } catch {
-            await store.close()
-            throw error
         }
     }
 
     @Test("a node's newest rows come first across the indexed rows and the tail")
     func mergesIndexedAndTail() async throws {
-        let (directory, path) = try Self.temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try await SQLiteFleetStore(path: path, logIndexBatch: 10)
-        do {
+        try await Self.withStore(batch: 10) { store in
             // 12 rows of two nodes: one pass covers the first 10, two wait in the tail.
             var rows: [LogRow] = []
             for seq in Int64(1)...6 {
@@ -100,10 +98,6 @@ struct LogIndexTests {
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["y"], limit: 2)).map(\.seq) == [6, 5])
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["y"], since: 1_003, until: 1_006)).map(\.seq) == [5, 4, 3])
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["x", "y"], text: "line 6")).map(\.nodeID).sorted() == ["x", "y"])
-            await store.close()
-        } catch {
-            await store.close()
-            throw error
         }
     }
 }
