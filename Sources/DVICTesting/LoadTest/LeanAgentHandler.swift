@@ -17,7 +17,8 @@ final class LeanAgentHandler: ChannelInboundHandler, @unchecked Sendable {
         case open
     }
 
-    private unowned(unsafe) let agent: LeanAgent
+    /// Weak: the agent holds the channel, which holds this handler.
+    private weak var agent: LeanAgent?
     private let welcome: EventLoopPromise<Welcome>
     private var settled = false
     private var phase = Phase.awaitingChallenge
@@ -87,6 +88,7 @@ final class LeanAgentHandler: ChannelInboundHandler, @unchecked Sendable {
             case .awaitingChallenge:
                 guard case .challenge(let challenge) = message else { return fail("no challenge", context: context) }
                 do {
+                    guard let agent else { return fail("the agent is gone", context: context) }
                     let hello = try agent.hello(nonce: challenge.nonce)
                     context.writeAndFlush(wrapOutboundOut(Self.frame(hello)), promise: nil)
                     phase = .awaitingWelcome
@@ -101,7 +103,7 @@ final class LeanAgentHandler: ChannelInboundHandler, @unchecked Sendable {
                 phase = .open
                 settle(.success(answer))
             case .open:
-                agent.received(message)
+                agent?.received(message)
             }
         }
     }
