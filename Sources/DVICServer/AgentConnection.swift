@@ -216,9 +216,9 @@ public struct AgentConnection: Sendable {
         case .containerStates(let states):
             await server.registry.setContainers(nodeID, states.containers)
         case .commandOutput(let output):
-            await server.commands.output(nodeID: nodeID, output)
+            server.commands.submit(nodeID: nodeID, output: output)
         case .commandExit(let exit):
-            await server.commands.exit(nodeID: nodeID, exit)
+            server.commands.submit(nodeID: nodeID, exit: exit)
         case .ptyOutput(let output):
             await server.commands.ptyOutput(nodeID: nodeID, output)
         case .ptyClose(let close):

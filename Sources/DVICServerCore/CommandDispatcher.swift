@@ -36,6 +36,8 @@ public actor CommandDispatcher: Service {
     private let clock: FleetClock
     private let logger: Logger
     private var viewers: [Int: any ViewerSink] = [:]
+    /// Command output and exits from agent connections (`submit`).
+    private let reports = ActorInbox<Report>()
     private var nextID: UInt64 = 0
     private let idPrefix: String
 
@@ -100,6 +102,38 @@ public actor CommandDispatcher: Service {
         await apply(core.exit(nodeID: nodeID, exit))
     }
 
+    /// What agent connections report about commands, handed over without a hop each: a
+    /// broadcast to 10,000 nodes brings 10,000 exits at once, and each used to cost a hop
+    /// here, one to the registry for the node's tags and one to the hub. A drain takes
+    /// them in order, many at a time, with one registry and one hub hop for all.
+    public nonisolated func submit(nodeID: String, output: CommandOutput) {
+        if reports.push(.init(nodeID: nodeID, output: output, exit: nil)) { Task { await self.drainReports() } }
+    }
+
+    public nonisolated func submit(nodeID: String, exit: CommandExit) {
+        if reports.push(.init(nodeID: nodeID, output: nil, exit: exit)) { Task { await self.drainReports() } }
+    }
+
+    private func drainReports() async {
+        while true {
+            let taken = reports.take()
+            if taken.isEmpty { return }
+            var directives: [CommandDispatcherCore.Directive] = []
+            // No suspension inside this loop: reports of a later drain never overtake these.
+            for report in taken {
+                if let output = report.output { directives += core.output(nodeID: report.nodeID, output) }
+                if let exit = report.exit { directives += core.exit(nodeID: report.nodeID, exit) }
+            }
+            await apply(directives)
+        }
+    }
+
+    private struct Report: Sendable {
+        var nodeID: String
+        var output: CommandOutput?
+        var exit: CommandExit?
+    }
+
     /// A node's connection ended: its commands are lost and its terminals closed.
     public func nodeLost(_ nodeID: String) async {
         await apply(core.nodeLost(nodeID: nodeID, now: clock.now()))
@@ -108,6 +142,7 @@ public actor CommandDispatcher: Service {
 
     /// The command as it stands: from memory while recent, else from the store.
     public func snapshot(_ id: String) async -> CommandDispatcherCore.Command? {
+        await drainReports()
         if let command = core.commands[id] { return command }
         guard let stored = try? await store.command(id: id) else { return nil }
         var results: [String: CommandDispatcherCore.NodeResult] = [:]
@@ -191,17 +226,35 @@ public actor CommandDispatcher: Service {
     // MARK: Directives
 
     private func apply(_ directives: [CommandDispatcherCore.Directive]) async {
+        // Progress goes out in one hub hop, with the nodes' tags from one registry hop,
+        // however many results the directives carry; in order, before what follows them.
+        var progress: [Progress] = []
         for directive in directives {
             switch directive {
             case .send(let nodeID, let message):
                 links.send(nodeID: nodeID, [message])
-            case .progress(let nodeID, let progress):
-                let tags = await registry.node(nodeID)?.tags ?? []
-                await hub.publish(StreamEvent(kind: .commands, nodeID: nodeID, nodeTags: tags, message: .commandProgress(progress)))
+            case .progress(let nodeID, let update):
+                progress.append(Progress(nodeID: nodeID, update: update))
             case .finished(let command):
+                await publish(progress)
+                progress = []
                 await persist(command)
             }
         }
+        await publish(progress)
+    }
+
+    private struct Progress: Sendable {
+        var nodeID: String
+        var update: CommandProgress
+    }
+
+    private func publish(_ progress: [Progress]) async {
+        guard !progress.isEmpty else { return }
+        let tags = await registry.tags(of: progress.map(\.nodeID))
+        await hub.publish(progress.map {
+            StreamEvent(kind: .commands, nodeID: $0.nodeID, nodeTags: tags[$0.nodeID] ?? [], message: .commandProgress($0.update))
+        })
     }
 
     private func persist(_ command: CommandDispatcherCore.Command) async {

@@ -109,6 +109,13 @@ public actor NodeRegistry: Service {
 
     public func node(_ id: String) -> NodeInfo? { core.nodes[id] }
 
+    /// The tags of several nodes in one hop (unknown nodes are left out).
+    public func tags(of ids: [String]) -> [String: [String]] {
+        var tags: [String: [String]] = [:]
+        for id in ids { if let node = core.nodes[id] { tags[id] = node.tags } }
+        return tags
+    }
+
     /// Whether some connection is the node's session now (a newer one may have
     /// replaced the one that just ended).
     public func hasSession(_ nodeID: String) -> Bool { core.sessions[nodeID] != nil }
