@@ -100,13 +100,23 @@ public struct AgentConnection: Sendable {
         let welcome = Welcome(
             sessionID: sessionID, heartbeatSeconds: 15,
             config: [KeyValue("interval_ms", "1000")], resume: resume)
-        try await write([.welcome(welcome)], encoder: &encoder, outbound: outbound)
         // Agents that speak dictionary 1 get it back for what the server sends.
         let writerCompression = FrameEncoder.Compression(
             threshold: 256, dictionaryID: hello.capabilities.contains(PresetDictionary.capability(id: 1)) ? 1 : 0)
 
+        // Online before the welcome goes out, so that an agent holding its welcome is a
+        // node commands reach (a command sent just after an agent's welcome found the node
+        // still offline). What is sent to the link meanwhile waits for its writer, which
+        // starts after the welcome is written.
         let link = AgentLink(nodeID: nodeID, sessionID: sessionID, maxPendingBytes: configuration.limits.maxPendingOutboundBytes)
         await server.registry.connected(link, agentVersion: hello.agentVersion)
+        do {
+            try await write([.welcome(welcome)], encoder: &encoder, outbound: outbound)
+        } catch {
+            link.close(reason: "connection ended")
+            await server.registry.disconnected(nodeID: nodeID, sessionID: sessionID)
+            throw error
+        }
         var connectionLogger = logger
         connectionLogger[metadataKey: "node"] = "\(nodeID)"
         connectionLogger[metadataKey: "session"] = "\(sessionID)"
