@@ -107,24 +107,32 @@ struct LogIndexPassTests {
     @Test("steps cover every node once, in order, in at most the asked number")
     func stepsCoverEveryNode() {
         let nodes = (0..<25).map { $0 < 10 ? "n-0\($0)" : "n-\($0)" }.shuffled() + ["n-03", "n-17"]
-        var pass = LogIndexPass(from: 10, to: 99, nodes: nodes, steps: 10)
-        var seen: [ClosedRange<String>] = []
-        while let step = pass.takeStep() { seen.append(step) }
-        #expect(pass.isDone)
-        #expect(seen.count == 9)
-        #expect(seen.first?.lowerBound == "n-00")
-        #expect(seen.last?.upperBound == "n-24")
-        let sorted = (0..<25).map { $0 < 10 ? "n-0\($0)" : "n-\($0)" }
-        #expect(sorted.allSatisfy { node in seen.filter { $0.contains(node) }.count == 1 })
-        for (earlier, later) in zip(seen, seen.dropFirst()) { #expect(earlier.upperBound < later.lowerBound) }
+        let pass = LogIndexPass(from: 10, to: 99, nodes: nodes, steps: 10)
+        var ends: [String] = []
+        var after: String?
+        var last = false
+        while let step = pass.step(after: after) {
+            #expect(!last)
+            ends.append(step.end)
+            after = step.end
+            last = step.isLast
+        }
+        #expect(last)
+        #expect(ends.count == 9)
+        #expect(ends.last == "n-24")
+        // Each step takes the nodes after the previous end up to its own: three at a time.
+        #expect(ends == ["n-02", "n-05", "n-08", "n-11", "n-14", "n-17", "n-20", "n-23", "n-24"])
+        // Resuming from a saved node id that is not an end (another plan's) goes on from there.
+        #expect(pass.step(after: "n-09")?.end == "n-11")
     }
 
-    @Test("one node is one step; no rows is done at once")
+    @Test("one node is one step; no rows, no step")
     func smallPasses() {
-        var one = LogIndexPass(from: 0, to: 5, nodes: ["a", "a"], steps: 10)
-        #expect(one.takeStep() == "a"..."a")
-        #expect(one.isDone)
+        let one = LogIndexPass(from: 0, to: 5, nodes: ["a", "a"], steps: 10)
+        #expect(one.step(after: nil)?.end == "a")
+        #expect(one.step(after: nil)?.isLast == true)
+        #expect(one.step(after: "a") == nil)
         let none = LogIndexPass(from: 0, to: 5, nodes: [], steps: 10)
-        #expect(none.isDone)
+        #expect(none.step(after: nil) == nil)
     }
 }

@@ -1,20 +1,21 @@
-/// One bulk pass of the SQLite log side index (`SQLiteLogIndex`), split into steps by
-/// node so that no single write holds the writer for long.
+/// The node plan of one bulk pass of the SQLite log side index (`SQLiteLogIndex`): the
+/// pass is split into steps by node so that no single write holds the writer for long.
 ///
 /// Why steps: a pass over 100,000 rows of 10,000 nodes rewrites one leaf page per node
 /// in each side table, about 0.8 s on this machine once the tables hold millions of rows
 /// (Benchmarks/README.md). Done in one transaction, every ingest write waited behind it,
-/// and the fleet's ingest lag jumped every 5 s. Each step indexes the rows of a range of
-/// node ids and rides along with one ingest transaction; `indexed_to` moves only when
-/// the last step is done, and readers only trust the side tables up to it, so a half
-/// done pass is never seen twice or missed.
+/// and the fleet's ingest lag jumped every 5 s.
+///
+/// Where a pass stands is not kept here but in `log_index_state` (`pass_to`, `pass_after`),
+/// written in the same transaction as each step, so a write that rolls back takes its step
+/// back with it. This plan only says where the steps end; it is derived from the rows and
+/// may be dropped and planned again at any time.
 struct LogIndexPass: Sendable, Hashable {
-    /// Rows with `from < id <= to` are being indexed.
+    /// The rows the plan is for: `from < id <= to`.
     let from: Int64
     let to: Int64
-    /// Inclusive node-id ranges, one per step, in order.
-    let groups: [ClosedRange<String>]
-    private(set) var next = 0
+    /// The last node id of each step, ascending.
+    let ends: [String]
 
     /// Steps of at most `ceil(nodes / steps)` consecutive node ids, over the distinct node
     /// ids (in any order) of the rows in the range.
@@ -23,17 +24,13 @@ struct LogIndexPass: Sendable, Hashable {
         self.to = to
         let sorted = Array(Set(nodes)).sorted()
         let size = max(1, (sorted.count + max(1, steps) - 1) / max(1, steps))
-        groups = stride(from: 0, to: sorted.count, by: size).map { start in
-            sorted[start]...sorted[min(sorted.count, start + size) - 1]
-        }
+        ends = stride(from: size - 1, to: sorted.count + size - 1, by: size).map { sorted[min($0, sorted.count - 1)] }
     }
 
-    var isDone: Bool { next >= groups.count }
-
-    /// The node range of the next step, and moves past it.
-    mutating func takeStep() -> ClosedRange<String>? {
-        guard next < groups.count else { return nil }
-        defer { next += 1 }
-        return groups[next]
+    /// The last node of the step after the nodes up to `after` (nil: the first step), and
+    /// whether that step is the pass's last. Nil when no step is left.
+    func step(after: String?) -> (end: String, isLast: Bool)? {
+        guard let index = after.map({ done in ends.firstIndex { $0 > done } }) ?? (ends.isEmpty ? nil : 0) else { return nil }
+        return (ends[index], index == ends.count - 1)
     }
 }

@@ -24,20 +24,9 @@ extension SQLiteFleetStore {
             batchHigh[stream] = row.seq
         }
         let streams = batchHigh
-        do {
-            return try await self.appendLogs(rows, streams: streams)
-        } catch {
-            // A rolled-back write may have taken a step of the side-index pass with it.
-            self.logIndexPass.withLock { $0 = nil }
-            throw error
-        }
-    }
-
-    private func appendLogs(_ rows: [LogRow], streams: [LogStreamID: Int64]) async throws(StoreError) -> LogAppendResult {
-        try await self.database.write { connection throws(StoreError) in
+        return try await self.database.write { connection throws(StoreError) in
             // What to insert: rows above their stream's mark are new unless repeated in this
             // call; rows at or below it are looked up once the side index is up to date.
-            var indexedTo = try SQLiteLogIndex.indexedTo(connection)
             var marks: [LogStreamID: Int64] = [:]
             marks.reserveCapacity(streams.count)
             for stream in streams.keys {
@@ -53,17 +42,14 @@ extension SQLiteFleetStore {
                 guard keptKeys.insert(LogRowKey(stream: stream, seq: row.seq)).inserted else { continue }
                 if row.seq <= marks[stream] ?? 0 {
                     if !caughtUp {
-                        indexedTo = try SQLiteLogIndex.catchUp(connection, from: indexedTo)
+                        try SQLiteLogIndex.catchUp(connection)
                         caughtUp = true
                     }
                     if try SQLiteLogIndex.holds(connection, nodeID: row.nodeID, streamKey: row.streamKey, seq: row.seq) { continue }
                 }
                 kept.append(row)
             }
-            // Above a pass under way too: its steps only index the nodes it planned, so a
-            // new row with an id inside its range would be left out when it ends.
-            let passEnd = self.logIndexPass.withLock { $0?.to } ?? 0
-            var id = try SQLiteLogIndex.nextID(connection, floor: max(indexedTo, passEnd))
+            var id = try SQLiteLogIndex.nextID(connection, floor: SQLiteLogIndex.state(connection).floor)
             var start = kept.startIndex
             while start < kept.endIndex {
                 let count = min(Self.rowsPerStatement, kept.endIndex - start)
@@ -84,7 +70,9 @@ extension SQLiteFleetStore {
                 try statement.run()
                 start += count
             }
-            try self.advanceLogIndex(connection, indexedTo: indexedTo, newest: id - 1, caughtUp: caughtUp)
+            try self.logIndexPlan.withLock { plan throws(StoreError) in
+                try SQLiteLogIndex.advance(connection, newest: id - 1, batch: self.logIndexBatch, plan: &plan)
+            }
             var highWaterMarks: [LogStreamID: Int64] = [:]
             highWaterMarks.reserveCapacity(streams.count)
             for (stream, high) in streams {
@@ -103,25 +91,6 @@ extension SQLiteFleetStore {
                 highWaterMarks[stream] = mark ?? high
             }
             return LogAppendResult(inserted: kept.count, duplicates: rows.count - kept.count, highWaterMarks: highWaterMarks)
-        }
-    }
-
-    /// One step of the side-index pass under way, or the first of a new one when
-    /// `logIndexBatch` rows wait unindexed. A full catch-up (`caughtUp`) ends a pass.
-    private func advanceLogIndex(_ connection: SQLiteConnection, indexedTo: Int64, newest: Int64, caughtUp: Bool) throws(StoreError) {
-        var pass = self.logIndexPass.withLock { pass in
-            defer { pass = nil }
-            return pass
-        }
-        if caughtUp || (pass.map { $0.to <= indexedTo } ?? false) { pass = nil }
-        if pass == nil, newest - indexedTo >= self.logIndexBatch {
-            pass = try SQLiteLogIndex.plan(connection, from: indexedTo, to: newest)
-        }
-        guard var running = pass else { return }
-        if try !SQLiteLogIndex.step(connection, &running) {
-            // Should this write roll back, appendLogs drops the pass (and a later one
-            // starts again from indexed_to, which only the last step moves).
-            self.logIndexPass.withLock { $0 = running }
         }
     }
 
@@ -188,7 +157,7 @@ extension SQLiteFleetStore {
         // holds one entry per row, so comparing the two totals tells, and only then are
         // the rows themselves counted (a full scan), so a duplicate can never hide here.
         try await self.database.write(.normal) { connection throws(StoreError) in
-            try SQLiteLogIndex.catchUp(connection, from: SQLiteLogIndex.indexedTo(connection))
+            try SQLiteLogIndex.catchUp(connection)
             let filter = nodeID == nil ? "" : " WHERE node_id = ?"
             let bind = { (statement: SQLiteStatement) throws(StoreError) in if let nodeID { try statement.bind(nodeID, at: 1) } }
             let identities = try connection.firstRow("SELECT count(*) FROM log_ident" + filter, bind) { $0.int64(0) } ?? 0

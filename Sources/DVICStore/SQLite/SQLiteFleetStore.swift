@@ -19,9 +19,9 @@ public final class SQLiteFleetStore: FleetStore {
     let database: SQLiteDatabase
     /// Unindexed log rows that trigger a side-index pass (`SQLiteLogIndex`).
     let logIndexBatch: Int64
-    /// The side-index pass under way, advanced one step per ingest write. Only the
-    /// writer thread touches it; the lock makes that checkable.
-    let logIndexPass = Mutex<LogIndexPass?>(nil)
+    /// The node plan of the side-index pass under way, a cache (`LogIndexPass`); its
+    /// progress is in the database. Only the writer thread uses it.
+    let logIndexPlan = Mutex<LogIndexPass?>(nil)
 
     /// The database file's path.
     public var path: String { self.database.path }

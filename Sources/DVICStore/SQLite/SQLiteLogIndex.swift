@@ -11,7 +11,7 @@
 /// are filled from the rows above `log_index_state.indexed_to` once `batch` of them have
 /// gathered, sorted by key, so each node's leaf pages are written once per pass rather than
 /// once per commit; a pass is split into steps by node (`LogIndexPass`) that ride along
-/// with ingest writes. Readers use the side tables for the rows up to `indexed_to` and
+/// with ingest writes, its progress saved with each. Readers use the side tables for the rows up to `indexed_to` and
 /// scan the short unindexed tail above it (about `batch` rows, twice that while a pass
 /// runs).
 ///
@@ -23,87 +23,106 @@ public enum SQLiteLogIndex {
     /// node query scans stays a few tens of milliseconds.
     public static let batch: Int64 = 100_000
 
-    /// The highest `logs.id` the side tables cover.
-    static func indexedTo(_ connection: SQLiteConnection) throws(StoreError) -> Int64 {
-        try connection.firstRow("SELECT indexed_to FROM log_index_state") { $0.int64(0) } ?? 0
+    /// Where the side index stands: the highest `logs.id` it covers, and the pass under
+    /// way, if any (its last row id, and the last node id its steps have done).
+    struct State {
+        var indexedTo: Int64
+        var passTo: Int64?
+        var passAfter: String?
+
+        /// Ids at or below this are indexed or belong to a pass under way; a new row's id
+        /// must be above it, or it would fall into a range that no pass indexes again.
+        var floor: Int64 { max(indexedTo, passTo ?? 0) }
     }
 
-    /// The id for the next inserted row, above `floor` (`indexed_to`, or the end of a pass
-    /// under way). Ids are given explicitly: SQLite would reuse the ids of deleted newest
-    /// rows, and a reused id at or below `indexed_to` would never be indexed.
+    static func state(_ connection: SQLiteConnection) throws(StoreError) -> State {
+        try connection.firstRow("SELECT indexed_to, pass_to, pass_after FROM log_index_state") {
+            State(indexedTo: $0.int64(0), passTo: $0.optionalInt64(1), passAfter: $0.optionalString(2))
+        } ?? State(indexedTo: 0)
+    }
+
+    private static func save(_ connection: SQLiteConnection, _ state: State) throws(StoreError) {
+        try connection.run("UPDATE log_index_state SET indexed_to = ?, pass_to = ?, pass_after = ?") { statement throws(StoreError) in
+            try statement.bind(state.indexedTo, at: 1)
+            try statement.bind(state.passTo, at: 2)
+            try statement.bind(state.passAfter, at: 3)
+        }
+    }
+
+    /// The id for the next inserted row. Ids are given explicitly: SQLite would reuse the
+    /// ids of deleted newest rows, and a reused id inside an indexed range would never be
+    /// indexed.
     static func nextID(_ connection: SQLiteConnection, floor: Int64) throws(StoreError) -> Int64 {
         let newest = try connection.firstRow("SELECT coalesce(max(id), 0) FROM logs") { $0.int64(0) } ?? 0
         return max(newest, floor) + 1
     }
 
-    /// Indexes every row above `indexed_to`; returns the new `indexed_to`.
+    /// Indexes every row above `indexed_to` at once and ends any pass under way; returns
+    /// the new `indexed_to`.
     @discardableResult
-    static func catchUp(_ connection: SQLiteConnection, from indexedTo: Int64) throws(StoreError) -> Int64 {
-        let bind = { (statement: SQLiteStatement) throws(StoreError) in try statement.bind(indexedTo, at: 1) }
-        // OR IGNORE: appendLogs never stores a (stream, seq) twice, so nothing is ignored
-        // in practice; should a duplicate ever slip in, the pass must not fail (and with
-        // it every later write), and `logStreamCounts` still reports it.
-        try connection.run(
-            """
-            INSERT OR IGNORE INTO log_ident (node_id, stream_key, seq, id)
-            SELECT node_id, stream_key, seq, id FROM logs WHERE id > ? ORDER BY node_id, stream_key, seq
-            """, bind)
-        try connection.run(
-            """
-            INSERT OR IGNORE INTO log_node_ts (node_id, ts, id)
-            SELECT node_id, ts, id FROM logs WHERE id > ? ORDER BY node_id, ts, id
-            """, bind)
+    static func catchUp(_ connection: SQLiteConnection) throws(StoreError) -> Int64 {
+        let state = try state(connection)
+        try insert(connection, from: state.indexedTo, to: .max, nodesAfter: nil, upTo: nil)
         let newest = try connection.firstRow("SELECT coalesce(max(id), 0) FROM logs") { $0.int64(0) } ?? 0
-        let covered = max(newest, indexedTo)
-        try connection.run("UPDATE log_index_state SET indexed_to = ?") { statement throws(StoreError) in
-            try statement.bind(covered, at: 1)
-        }
+        let covered = max(newest, state.floor)
+        try save(connection, State(indexedTo: covered))
         return covered
     }
 
     /// Steps a pass is split into (`LogIndexPass`).
     static let steps = 10
 
-    /// Plans a pass over the rows `from < id <= to`.
-    static func plan(_ connection: SQLiteConnection, from: Int64, to: Int64) throws(StoreError) -> LogIndexPass {
-        let nodes = try connection.rows(
-            "SELECT DISTINCT node_id FROM logs WHERE id > ? AND id <= ?",
-            { statement throws(StoreError) in
-                try statement.bind(from, at: 1)
-                try statement.bind(to, at: 2)
-            }
-        ) { $0.string(0) }
-        return LogIndexPass(from: from, to: to, nodes: nodes, steps: steps)
+    /// One step of the pass under way, or the first of a new one when `batch` rows above
+    /// `indexed_to` wait (the newest being `newest`). `plan` is a cache of the pass's node
+    /// plan, planned again whenever it does not match the pass.
+    static func advance(_ connection: SQLiteConnection, newest: Int64, batch: Int64, plan: inout LogIndexPass?) throws(StoreError) {
+        var state = try state(connection)
+        if state.passTo == nil {
+            guard newest - state.indexedTo >= batch else { return }
+            state.passTo = newest
+            state.passAfter = nil
+        }
+        guard let passTo = state.passTo else { return }
+        if plan.map({ $0.from != state.indexedTo || $0.to != passTo }) ?? true {
+            let nodes = try connection.rows(
+                "SELECT DISTINCT node_id FROM logs WHERE id > ? AND id <= ?",
+                { statement throws(StoreError) in
+                    try statement.bind(state.indexedTo, at: 1)
+                    try statement.bind(passTo, at: 2)
+                }
+            ) { $0.string(0) }
+            plan = LogIndexPass(from: state.indexedTo, to: passTo, nodes: nodes, steps: steps)
+        }
+        if let step = plan?.step(after: state.passAfter) {
+            try insert(connection, from: state.indexedTo, to: passTo, nodesAfter: state.passAfter, upTo: step.end)
+            state.passAfter = step.end
+            if step.isLast { state = State(indexedTo: max(state.indexedTo, passTo)) }
+        } else {
+            // Nothing (left) to index in the range: the pass is over.
+            state = State(indexedTo: max(state.indexedTo, passTo))
+        }
+        try save(connection, state)
     }
 
-    /// Runs the pass's next step; once the last one ran, moves `indexed_to` to the pass's
-    /// end. Returns whether the pass is done.
-    static func step(_ connection: SQLiteConnection, _ pass: inout LogIndexPass) throws(StoreError) -> Bool {
-        if let nodes = pass.takeStep() {
-            let bind = { (statement: SQLiteStatement) throws(StoreError) in
-                try statement.bind(pass.from, at: 1)
-                try statement.bind(pass.to, at: 2)
-                try statement.bind(nodes.lowerBound, at: 3)
-                try statement.bind(nodes.upperBound, at: 4)
-            }
-            try connection.run(
-                """
-                INSERT OR IGNORE INTO log_ident (node_id, stream_key, seq, id)
-                SELECT node_id, stream_key, seq, id FROM logs WHERE id > ? AND id <= ? AND node_id BETWEEN ? AND ?
-                ORDER BY node_id, stream_key, seq
-                """, bind)
-            try connection.run(
-                """
-                INSERT OR IGNORE INTO log_node_ts (node_id, ts, id)
-                SELECT node_id, ts, id FROM logs WHERE id > ? AND id <= ? AND node_id BETWEEN ? AND ?
-                ORDER BY node_id, ts, id
-                """, bind)
+    /// Puts the rows `from < id <= to` of the nodes after `nodesAfter` up to `upTo` (each
+    /// unbounded when nil) into both side tables, sorted.
+    private static func insert(_ connection: SQLiteConnection, from: Int64, to: Int64, nodesAfter: String?, upTo: String?) throws(StoreError) {
+        let range = "id > ?1 AND id <= ?2 AND (?3 IS NULL OR node_id > ?3) AND (?4 IS NULL OR node_id <= ?4)"
+        let bind = { (statement: SQLiteStatement) throws(StoreError) in
+            try statement.bind(from, at: 1)
+            try statement.bind(to, at: 2)
+            try statement.bind(nodesAfter, at: 3)
+            try statement.bind(upTo, at: 4)
         }
-        guard pass.isDone else { return false }
-        try connection.run("UPDATE log_index_state SET indexed_to = max(indexed_to, ?)") { statement throws(StoreError) in
-            try statement.bind(pass.to, at: 1)
-        }
-        return true
+        // OR IGNORE: appendLogs never stores a (stream, seq) twice, so nothing is ignored
+        // in practice; should a duplicate ever slip in, the pass must not fail (and with
+        // it every later write), and `logStreamCounts` still reports it.
+        try connection.run(
+            "INSERT OR IGNORE INTO log_ident (node_id, stream_key, seq, id) SELECT node_id, stream_key, seq, id FROM logs WHERE "
+                + range + " ORDER BY node_id, stream_key, seq", bind)
+        try connection.run(
+            "INSERT OR IGNORE INTO log_node_ts (node_id, ts, id) SELECT node_id, ts, id FROM logs WHERE "
+                + range + " ORDER BY node_id, ts, id", bind)
     }
 
     /// Whether the indexed rows hold this (stream, seq). Call after `catchUp`.

@@ -171,8 +171,9 @@ enum SQLiteSchema {
             id INTEGER NOT NULL,
             PRIMARY KEY (node_id, ts, id)
         ) STRICT, WITHOUT ROWID;
-        -- The highest logs.id the two tables above cover; one row.
-        CREATE TABLE log_index_state (indexed_to INTEGER NOT NULL) STRICT;
+        -- One row: the highest logs.id the two tables above cover, and the pass under way
+        -- (its last logs.id, and the last node id its steps have indexed).
+        CREATE TABLE log_index_state (indexed_to INTEGER NOT NULL, pass_to INTEGER, pass_after TEXT) STRICT;
         INSERT INTO log_ident (node_id, stream_key, seq, id)
             SELECT node_id, stream_key, seq, id FROM logs ORDER BY node_id, stream_key, seq;
         INSERT INTO log_node_ts (node_id, ts, id) SELECT node_id, ts, id FROM logs ORDER BY node_id, ts, id;
