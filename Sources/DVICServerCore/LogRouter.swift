@@ -88,10 +88,8 @@ public actor LogRouter: Service {
 
     /// Takes a batch; its ack follows the commit of the write that holds it.
     public func ingest(nodeID: String, nodeTags: [String], sessionID: String, streamID: UInt32, streamKey: String, batch: LogBatch) async {
-        tagsByNode[nodeID] = nodeTags
-        let directives = core.ingest(nodeID: nodeID, sessionID: sessionID, streamID: streamID, streamKey: streamKey, batch: batch)
-        await apply(directives)
-        if core.pendingCount >= flushRows { await flush() }
+        submit(nodeID: nodeID, nodeTags: nodeTags, sessionID: sessionID, streamID: streamID, streamKey: streamKey, batch: batch)
+        await drainInbox()
     }
 
     /// Takes a batch from an agent connection without waiting for the router: the

@@ -41,14 +41,11 @@ public actor MetricStore: Service {
         self.logger = logger
     }
 
-    /// Records one sample of named values and publishes it live.
+    /// Records one sample of named values and publishes it live, in order after every
+    /// sample submitted before it.
     public func record(nodeID: String, nodeTags: [String], timestamp: Int64, values: [(name: String, value: Double)]) async {
-        finished += core.record(nodeID: nodeID, timestamp: timestamp, values: values)
-        samplesRecorded += 1
-        guard hub.wants(.metrics, nodeID: nodeID) else { return }
-        let points = values.filter { $0.value.isFinite }.map { MetricPoint(name: $0.name, timestamp: timestamp, value: $0.value) }
-        guard !points.isEmpty else { return }
-        await hub.publish(StreamEvent(kind: .metrics, nodeID: nodeID, nodeTags: nodeTags, message: .metricPoints(MetricPoints(nodeID: nodeID, points: points))))
+        submit(nodeID: nodeID, nodeTags: nodeTags, timestamp: timestamp, values: values)
+        await drainInbox()
     }
 
     /// Records a sample from an agent connection without waiting for the store: samples
