@@ -53,4 +53,23 @@ struct RollupTests {
             #expect(stored.allSatisfy { $0.count == 4 && $0.sum == 6 && $0.min == 1 && $0.max == 2 })
         }
     }
+
+    @Test("a deleted node's history is gone, also for a node that comes back under its id", arguments: StoreBackend.all)
+    func deletedNode(_ backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            try await store.writeRollups([
+                Self.row("cpu", bucket: 10_000, min: 1, max: 1, sum: 1, count: 1),
+                Self.row("cpu", bucket: 20_000, min: 2, max: 2, sum: 2, count: 1),
+                Self.row("cpu", bucket: 10_000, min: 5, max: 5, sum: 5, count: 1, node: "n2"),
+            ])
+            _ = try await store.deleteNode(id: "n1")
+            #expect(try await store.metricNames(nodeID: "n1") == [])
+            #expect(try await store.rollups(nodeID: "n1", name: "cpu", resolution: 10, since: 0, until: 40_000) == [])
+            try await store.writeRollups([Self.row("cpu", bucket: 20_000, min: 9, max: 9, sum: 9, count: 1)])
+            #expect(try await store.rollups(nodeID: "n1", name: "cpu", resolution: 10, since: 0, until: 40_000) == [
+                Self.row("cpu", bucket: 20_000, min: 9, max: 9, sum: 9, count: 1)
+            ])
+            #expect(try await store.rollups(nodeID: "n2", name: "cpu", resolution: 10, since: 0, until: 40_000).map(\.sum) == [5])
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 extension SQLiteFleetStore {
     // MARK: Enrollments
 
@@ -174,7 +176,9 @@ extension SQLiteFleetStore {
             try connection.run("DELETE FROM logs WHERE id > (SELECT indexed_to FROM log_index_state) AND node_id = ?", bindID)
             try connection.run("DELETE FROM log_streams WHERE node_id = ?", bindID)
             try connection.run("DELETE FROM log_marks WHERE node_id = ?", bindID)
-            try connection.run("DELETE FROM rollups WHERE node_id = ?", bindID)
+            // Its metric names only: the packs no name reaches go with retention (SQLiteRollups).
+            try connection.run("DELETE FROM rollup_names WHERE node_id = ?", bindID)
+            self.rollupNames.withLock { $0.forget(nodeID: id) }
             return try connection.run("DELETE FROM nodes WHERE id = ?", bindID) > 0
         }
     }

@@ -22,6 +22,8 @@ public final class SQLiteFleetStore: FleetStore {
     /// The node plan of the side-index pass under way, a cache (`LogIndexPass`); its
     /// progress is in the database. Only the writer thread uses it.
     let logIndexPlan = Mutex<LogIndexPass?>(nil)
+    /// The metric name ids the writer knows, a cache (`SQLiteRollups.NameCache`).
+    let rollupNames = Mutex(SQLiteRollups.NameCache())
 
     /// The database file's path.
     public var path: String { self.database.path }

@@ -186,6 +186,31 @@ enum SQLiteSchema {
             DELETE FROM log_node_ts WHERE node_id = old.node_id AND ts = old.ts AND id = old.id;
         END;
         """,
+        // 3: roll-ups packed per node and bucket, keyed by time (SQLiteRollups): a row per
+        // node and metric under a node-first key cost a page write per node per flush.
+        // The rows are packed by `dataSteps[3]`, which also drops the old table.
+        """
+        CREATE TABLE rollup_names (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            node_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            UNIQUE (node_id, name)
+        ) STRICT;
+        CREATE TABLE rollup_buckets (
+            id INTEGER PRIMARY KEY,
+            resolution INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            node_id TEXT NOT NULL,
+            data BLOB NOT NULL,
+            UNIQUE (resolution, bucket, node_id)
+        ) STRICT;
+        INSERT INTO rollup_names (node_id, name) SELECT DISTINCT node_id, name FROM rollups ORDER BY node_id, name;
+        """,
+    ]
+
+    /// Work of a migration that SQL cannot do, run after its SQL in the same transaction.
+    static let dataSteps: [Int: @Sendable (SQLiteConnection) throws(StoreError) -> Void] = [
+        3: { connection throws(StoreError) in try SQLiteRollups.packSchema1Rows(connection) },
     ]
 
     static func migrate(_ connection: SQLiteConnection, upTo target: Int = migrations.count) throws(StoreError) {
@@ -200,6 +225,7 @@ enum SQLiteSchema {
         for version in (current + 1)..<(max(current, target) + 1) {
             try connection.writeTransaction(.full) { () throws(StoreError) in
                 try connection.execute(Self.migrations[version - 1])
+                try Self.dataSteps[version]?(connection)
                 try connection.run("INSERT INTO schema_version (version) VALUES (?)") { statement throws(StoreError) in
                     try statement.bind(version, at: 1)
                 }
