@@ -57,6 +57,22 @@ struct LogAppendTests {
         }
     }
 
+    @Test("a deleted node's streams start over; other nodes keep their marks", arguments: StoreBackend.all)
+    func marksAfterDelete(_ backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            _ = try await store.appendLogs(Self.rows(stream: "a", seqs: 1...10) + Self.rows(node: "n2", stream: "a", seqs: 1...10))
+            _ = try await store.deleteNode(id: "n1")
+            let again = try await store.appendLogs(Self.rows(stream: "a", seqs: 1...5) + Self.rows(node: "n2", stream: "a", seqs: 8...12))
+            #expect(again.inserted == 7)
+            #expect(again.highWaterMarks == [LogStreamID(nodeID: "n1", streamKey: "a"): 5, LogStreamID(nodeID: "n2", streamKey: "a"): 12])
+            #expect(try await store.resumePoints(nodeID: "n1") == ["a": 5])
+            // Replays right after the writes that stored them are dropped.
+            let replay = try await store.appendLogs(Self.rows(stream: "a", seqs: 1...5) + Self.rows(node: "n2", stream: "a", seqs: 1...12))
+            #expect(replay.inserted == 0)
+            #expect(replay.duplicates == 17)
+        }
+    }
+
     @Test("large calls cross statement and chunk boundaries", arguments: StoreBackend.all)
     func largeBatches(_ backend: StoreBackend) async throws {
         try await withStore(backend) { store in

@@ -102,6 +102,51 @@ struct LogIndexTests {
     }
 }
 
+extension LogIndexTests {
+    @Test("a pass under way resumes after a restart, staged again, and indexes every row once")
+    func passResumesAfterRestart() async throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // 20 nodes × 5 rows start a pass of 100 rows: 10 steps of 2 nodes, one per write.
+        var store = try await SQLiteFleetStore(path: path, logIndexBatch: 100)
+        var rows: [LogRow] = []
+        for seq in Int64(1)...5 {
+            for node in 0..<20 { rows += Self.rows(node: "n\(node)", seqs: seq...seq) }
+        }
+        _ = try await store.appendLogs(rows)
+        for seq in Int64(6)...8 { _ = try await store.appendLogs(Self.rows(node: "n0", seqs: seq...seq)) }
+        func state(_ store: SQLiteFleetStore) async throws -> (indexedTo: Int64, passTo: Int64?, ident: Int64, nodeTS: Int64) {
+            try await store.database.read { connection throws(StoreError) in
+                let state = try SQLiteLogIndex.state(connection)
+                let ident = try connection.firstRow("SELECT count(*) FROM log_ident") { $0.int64(0) } ?? -1
+                let nodeTS = try connection.firstRow("SELECT count(*) FROM log_node_ts") { $0.int64(0) } ?? -1
+                return (state.indexedTo, state.passTo, ident, nodeTS)
+            }
+        }
+        let midway = try await state(store)
+        #expect(midway.indexedTo == 0)
+        #expect(midway.passTo == 100)
+        // Four steps of two nodes each: n0…n11 in node-id order (n0, n1, n10, n11, …).
+        #expect(midway.ident == 4 * 2 * 5)
+        await store.close()
+
+        // A new connection has no staged rows and no plan: both are made again.
+        store = try await SQLiteFleetStore(path: path, logIndexBatch: 100)
+        for seq in Int64(9)...15 { _ = try await store.appendLogs(Self.rows(node: "n1", seqs: seq...seq)) }
+        let done = try await state(store)
+        #expect(done.indexedTo == 100)
+        #expect(done.passTo == nil)
+        #expect(done.ident == 100)
+        #expect(done.nodeTS == 100)
+        for node in 0..<20 {
+            let expected = node == 0 ? 8 : node == 1 ? 12 : 5
+            #expect(try await store.searchLogs(LogQuery(nodeIDs: ["n\(node)"])).count == expected)
+        }
+        #expect(try await store.logStreamCounts(nodeID: nil).map(\.rows).reduce(0, +) == 100 + 3 + 7)
+        await store.close()
+    }
+}
+
 @Suite("Log index pass steps")
 struct LogIndexPassTests {
     @Test("steps cover every node once, in order, in at most the asked number")

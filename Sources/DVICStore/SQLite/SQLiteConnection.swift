@@ -154,6 +154,21 @@ final class SQLiteConnection: @unchecked Sendable {
         self.handle.map { sqlite3_last_insert_rowid($0) } ?? 0
     }
 
+    /// A PASSIVE checkpoint: copies as many committed WAL frames into the database file
+    /// as no reader still needs, without waiting for readers or the writer. Returns the
+    /// frames in the WAL and how many of them are now in the file.
+    func checkpointPassive() throws(StoreError) -> (walFrames: Int, copied: Int) {
+        let database = try self.database()
+        var frames: Int32 = 0
+        var copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(database, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
+        // BUSY: another checkpoint (the writer's fallback) holds the lock; try again later.
+        guard rc == SQLITE_OK || rc == SQLITE_BUSY else {
+            throw SQLiteFailure(code: sqlite3_extended_errcode(database), message: String(cString: sqlite3_errmsg(database)), context: "wal_checkpoint").storeError
+        }
+        return (Int(max(0, frames)), Int(max(0, copied)))
+    }
+
     // MARK: Transactions
 
     /// Runs `body` in a write transaction. BEGIN IMMEDIATE takes the write lock up

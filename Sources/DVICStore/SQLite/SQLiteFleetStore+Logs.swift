@@ -8,6 +8,16 @@ extension SQLiteFleetStore {
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
     }
 
+    /// The same upsert of stream marks for 1…`rowsPerStatement` streams.
+    private static let upsertMarksSQL: [String] = (0...SQLiteFleetStore.rowsPerStatement).map { count in
+        "INSERT INTO log_marks (node_id, stream_key, high_seq) VALUES "
+            + Array(repeating: "(?, ?, ?)", count: count).joined(separator: ", ")
+            + " ON CONFLICT (node_id, stream_key) DO UPDATE SET high_seq = max(high_seq, excluded.high_seq)"
+    }
+
+    /// Streams whose marks `logMarks` keeps before it starts over.
+    static let cachedMarksLimit = 200_000
+
     /// Rows deleted per retention transaction, so pruning a large backlog never holds
     /// the writer for long: ingest calls queue between the chunks.
     static let pruneChunk = 20_000
@@ -24,12 +34,18 @@ extension SQLiteFleetStore {
             batchHigh[stream] = row.seq
         }
         let streams = batchHigh
-        return try await self.database.write { connection throws(StoreError) in
+        return try await self.database.write(.full, lane: .bulk, { connection throws(StoreError) in
             // What to insert: rows above their stream's mark are new unless repeated in this
             // call; rows at or below it are looked up once the side index is up to date.
             var marks: [LogStreamID: Int64] = [:]
             marks.reserveCapacity(streams.count)
-            for stream in streams.keys {
+            var unknown: [LogStreamID] = []
+            self.logMarks.withLock { cache in
+                for stream in streams.keys {
+                    if let mark = cache[stream] { marks[stream] = mark } else { unknown.append(stream) }
+                }
+            }
+            for stream in unknown {
                 marks[stream] = try SQLiteLogIndex.mark(connection, nodeID: stream.nodeID, streamKey: stream.streamKey)
             }
             var kept: [LogRow] = []
@@ -73,25 +89,36 @@ extension SQLiteFleetStore {
             try self.logIndexPlan.withLock { plan throws(StoreError) in
                 try SQLiteLogIndex.advance(connection, newest: id - 1, batch: self.logIndexBatch, plan: &plan)
             }
+            // The marks after this call: what was stored or this call's highest, whichever
+            // is higher, written many streams per statement.
             var highWaterMarks: [LogStreamID: Int64] = [:]
             highWaterMarks.reserveCapacity(streams.count)
-            for (stream, high) in streams {
-                let mark = try connection.firstRow(
-                    """
-                    INSERT INTO log_marks (node_id, stream_key, high_seq) VALUES (?, ?, ?)
-                    ON CONFLICT (node_id, stream_key) DO UPDATE SET high_seq = max(high_seq, excluded.high_seq)
-                    RETURNING high_seq
-                    """,
-                    { statement throws(StoreError) in
-                        try statement.bind(stream.nodeID, at: 1)
-                        try statement.bind(stream.streamKey, at: 2)
-                        try statement.bind(high, at: 3)
-                    }
-                ) { $0.int64(0) }
-                highWaterMarks[stream] = mark ?? high
+            for (stream, high) in streams { highWaterMarks[stream] = max(marks[stream] ?? 0, high) }
+            let changed = highWaterMarks.filter { marks[$0.key] != $0.value }
+            var pending = changed.startIndex
+            while pending < changed.endIndex {
+                let count = min(Self.rowsPerStatement, changed.distance(from: pending, to: changed.endIndex))
+                let statement = try connection.cached(Self.upsertMarksSQL[count])
+                defer { statement.reset() }
+                var index: Int32 = 1
+                for _ in 0..<count {
+                    let (stream, mark) = changed[pending]
+                    try statement.bind(stream.nodeID, at: index)
+                    try statement.bind(stream.streamKey, at: index + 1)
+                    try statement.bind(mark, at: index + 2)
+                    index += 3
+                    pending = changed.index(after: pending)
+                }
+                try statement.run()
             }
             return LogAppendResult(inserted: kept.count, duplicates: rows.count - kept.count, highWaterMarks: highWaterMarks)
-        }
+        }, committed: { result in
+            self.logMarks.withLock { cache in
+                // Bounded: streams come and go with demo programs; a dropped entry is read again.
+                if cache.count > Self.cachedMarksLimit { cache.removeAll(keepingCapacity: true) }
+                cache.merge(result.highWaterMarks) { Swift.max($0, $1) }
+            }
+        })
     }
 
     /// A row's identity within one `appendLogs` call.
@@ -156,7 +183,7 @@ extension SQLiteFleetStore {
         // are the same number unless a duplicate slipped past appendLogs; `log_node_ts`
         // holds one entry per row, so comparing the two totals tells, and only then are
         // the rows themselves counted (a full scan), so a duplicate can never hide here.
-        try await self.database.write(.normal) { connection throws(StoreError) in
+        try await self.database.write(.normal, lane: .bulk) { connection throws(StoreError) in
             try SQLiteLogIndex.catchUp(connection)
             let filter = nodeID == nil ? "" : " WHERE node_id = ?"
             let bind = { (statement: SQLiteStatement) throws(StoreError) in if let nodeID { try statement.bind(nodeID, at: 1) } }
@@ -291,7 +318,7 @@ extension SQLiteFleetStore {
         while true {
             // Each chunk is its own job on the writer, so ingest interleaves with a long
             // prune. NORMAL is enough: a lost chunk is pruned again next time.
-            let deleted = try await self.database.write(.normal) { connection throws(StoreError) in
+            let deleted = try await self.database.write(.normal, lane: .bulk) { connection throws(StoreError) in
                 try connection.run("DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE ts < ? LIMIT ?)") { statement throws(StoreError) in
                     try statement.bind(olderThan, at: 1)
                     try statement.bind(Self.pruneChunk, at: 2)

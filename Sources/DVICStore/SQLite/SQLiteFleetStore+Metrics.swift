@@ -5,7 +5,7 @@ extension SQLiteFleetStore {
         let rows = RollupRow.mergingDuplicates(rows)
         guard !rows.isEmpty else { return }
         // Soft state recomputed from the next samples: NORMAL durability.
-        let (generation, learned) = try await self.database.write(.normal) { connection throws(StoreError) in
+        let (generation, learned) = try await self.database.write(.normal, lane: .bulk) { connection throws(StoreError) in
             let (generation, known) = self.rollupNames.withLock { ($0.generation, $0.ids) }
             var learned: [String: [String: Int64]] = [:]
             try SQLiteRollups.write(connection, rows, known: known, learned: &learned)
@@ -30,7 +30,7 @@ extension SQLiteFleetStore {
     }
 
     public func pruneRollups(resolution: Int, olderThan: Int64) async throws(StoreError) -> Int {
-        try await self.database.write(.normal) { connection throws(StoreError) in
+        try await self.database.write(.normal, lane: .bulk) { connection throws(StoreError) in
             let bind = { (statement: SQLiteStatement) throws(StoreError) in
                 try statement.bind(resolution, at: 1)
                 try statement.bind(olderThan, at: 2)

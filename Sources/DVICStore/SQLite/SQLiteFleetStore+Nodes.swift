@@ -130,7 +130,7 @@ extension SQLiteFleetStore {
     public func setLastSeen(_ lastSeen: [String: Int64]) async throws(StoreError) {
         guard !lastSeen.isEmpty else { return }
         // Soft state, replaced by the next report: NORMAL durability is enough.
-        try await self.database.write(.normal) { connection throws(StoreError) in
+        try await self.database.write(.normal, lane: .bulk) { connection throws(StoreError) in
             for (id, time) in lastSeen {
                 try connection.run("UPDATE nodes SET last_seen = ? WHERE id = ? AND last_seen < ?") { statement throws(StoreError) in
                     try statement.bind(time, at: 1)
@@ -176,6 +176,7 @@ extension SQLiteFleetStore {
             try connection.run("DELETE FROM logs WHERE id > (SELECT indexed_to FROM log_index_state) AND node_id = ?", bindID)
             try connection.run("DELETE FROM log_streams WHERE node_id = ?", bindID)
             try connection.run("DELETE FROM log_marks WHERE node_id = ?", bindID)
+            self.logMarks.withLock { cache in cache = cache.filter { $0.key.nodeID != id } }
             // Its metric names only: the packs no name reaches go with retention (SQLiteRollups).
             try connection.run("DELETE FROM rollup_names WHERE node_id = ?", bindID)
             self.rollupNames.withLock { $0.forget(nodeID: id) }

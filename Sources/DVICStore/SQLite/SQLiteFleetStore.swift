@@ -22,6 +22,11 @@ public final class SQLiteFleetStore: FleetStore {
     /// The node plan of the side-index pass under way, a cache (`LogIndexPass`); its
     /// progress is in the database. Only the writer thread uses it.
     let logIndexPlan = Mutex<LogIndexPass?>(nil)
+    /// Each stream's mark (`log_marks.high_seq`) as last committed, so that an ingest write
+    /// reads no mark it wrote itself: updated on the writer thread right after each commit
+    /// (`SQLiteDatabase.write`'s `committed`), so it is never behind the table when a write
+    /// reads it. A mark too low would let a replayed row in twice; one missing is read.
+    let logMarks = Mutex<[LogStreamID: Int64]>([:])
     /// The metric name ids the writer knows, a cache (`SQLiteRollups.NameCache`).
     let rollupNames = Mutex(SQLiteRollups.NameCache())
 
@@ -54,8 +59,13 @@ public final class SQLiteFleetStore: FleetStore {
         try connection.execute(sql)
     }
 
+    /// Checkpoints the WAL in the background (`SQLiteDatabase.checkpointLoop`) until closed.
     public func run() async throws(StoreError) {
-        await self.database.lifecycle.waitUntilClosed()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.database.checkpointLoop() }
+            await self.database.lifecycle.waitUntilClosed()
+            group.cancelAll()
+        }
     }
 
     public func close() async {
