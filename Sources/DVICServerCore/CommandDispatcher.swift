@@ -76,14 +76,20 @@ public actor CommandDispatcher: Service {
             commandID: id, mode: argv == nil ? .shell : .argv, argv: argv ?? [commandLine],
             timeoutMs: timeoutMs, maxOutputBytes: UInt64(core.maxOutputBytes))
         let online = nodes.filter { $0.state == .online && links.link($0.id) != nil }
-        let offline = nodes.filter { node in !online.contains { $0.id == node.id } }
+        let onlineIDs = Set(online.map(\.id))
+        let offline = nodes.filter { !onlineIDs.contains($0.id) }
         let now = clock.now()
-        await audit.record(principal, action: "command.run", target: nodes.map(\.id).joined(separator: ","), detail: [
-            "command": commandLine.isEmpty ? (argv ?? []).joined(separator: " ") : commandLine, "id": id, "nodes": "\(nodes.count)",
+        // Audited and recorded before anything runs, the two writes side by side: each
+        // waits for the store's writer, which a large fleet's log ingest keeps busy.
+        let store = store
+        let audit = audit
+        let shown = commandLine.isEmpty ? (argv ?? []).joined(separator: " ") : commandLine
+        async let audited: Void = audit.record(principal, action: "command.run", target: nodes.map(\.id).joined(separator: ","), detail: [
+            "command": shown, "id": id, "nodes": "\(nodes.count)",
         ])
-        try? await store.saveCommand(CommandRecord(
-            id: id, actor: principal.username, commandLine: commandLine.isEmpty ? (argv ?? []).joined(separator: " ") : commandLine,
-            targets: nodes.map(\.id), createdAt: now, timeoutMs: Int64(timeoutMs)))
+        async let recorded = try? store.saveCommand(CommandRecord(
+            id: id, actor: principal.username, commandLine: shown, targets: nodes.map(\.id), createdAt: now, timeoutMs: Int64(timeoutMs)))
+        _ = await (audited, recorded)
         await apply(core.start(id: id, actor: principal.username, request: request, commandLine: commandLine, online: online, offline: offline, now: now))
         return id
     }
