@@ -158,12 +158,14 @@ public struct AgentConnection: Sendable {
                         link.send([.error(ErrorMessage(code: "rate_limited", fatal: true, message: "over \(Int(configuration.limits.framesPerSecond)) frames per second"))])
                         break
                     }
-                    // At most one registry hop a second per connection, not one per message:
-                    // lastSeen is shown to the second, a node goes offline only after
-                    // agentTimeout, and an operator's tag change arrives within a second.
+                    // At most once a second per connection, not per message, and without a
+                    // hop (`noteSeen`, `tagIndex`): lastSeen is shown to the second, a node
+                    // goes offline only after agentTimeout, and an operator's tag change
+                    // arrives within a second.
                     let now = server.clock.now()
                     if now - session.seenAt >= 1000 {
-                        session.tags = await server.registry.seen(nodeID)
+                        server.registry.noteSeen(nodeID)
+                        session.tags = server.registry.tagIndex.tags(of: nodeID)
                         session.seenAt = now
                     }
                     for message in decoded {

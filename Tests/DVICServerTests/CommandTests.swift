@@ -124,3 +124,34 @@ import Testing
         await fleet.stop([agent])
     }
 }
+
+/// Tags reach the agent connection without a registry hop (`NodeTagIndex`), and nodes
+/// heard from are noted through the registry's inbox (`noteSeen`).
+@Suite(.serialized) struct NodeTagStreamTests {
+    @Test func tagFilteredLiveLogsAndLastSeen() async throws {
+        let fleet = try await Fleet.start()
+        let hall = try await fleet.agents(1, tags: ["hall"], prefix: "hall")
+        let lab = try await fleet.agents(1, tags: ["lab"], prefix: "lab")
+        let viewer = StreamClient()
+        _ = try await viewer.connect(url: fleet.harness.streamURL, token: fleet.admin.token!)
+        viewer.send([.subscribe(Subscribe(subscriptionID: 1, kinds: 4, nodes: [], tags: ["hall"], metrics: [], minSeverity: .trace, text: ""))])
+        try await Task.sleep(for: .milliseconds(200))
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for agent in lab + hall {
+            agent.openStream(1, key: "demo")
+            agent.sendLogs(1, firstSeq: 1, texts: ["from \(agent.nodeID)"], timestamp: now)
+        }
+        #expect(await hall[0].waitForAck(1, seq: 1))
+        #expect(await lab[0].waitForAck(1, seq: 1))
+        #expect(await viewer.waitFor { if case .logEntries(let e) = $0 { e.nodeID == hall[0].nodeID } else { false } })
+        #expect(!viewer.messages.contains { if case .logEntries(let e) = $0 { e.nodeID == lab[0].nodeID } else { false } })
+        // The sighting was taken in: lastSeen moved, the node is online.
+        #expect(try await eventually {
+            let node = try await fleet.admin.get("/v1/nodes/\(hall[0].nodeID)").object
+            // Same fixed-width UTC form, so text order is time order.
+            return (node["lastSeen"] as? String ?? "") >= APIModel.time(now - 1000) && node["status"] as? String == "online"
+        })
+        await viewer.close()
+        await fleet.stop(hall + lab)
+    }
+}
