@@ -26,7 +26,9 @@ struct LoadTestCommand: AsyncParsableCommand {
               traffic        frames, log lines and bytes sent per second
               ingestLag      per batch, oldest line's timestamp to its ack; a resent
                              batch counts from its original timestamp (it is late)
-              broadcasts     `true` to every node, until every result is back
+              broadcasts     `true` to every node, from the POST until every result is
+                             back, seen on a stream following commands only (as
+                             `dvic exec` watches a command)
               stream         dashboard-stream latency (one subscriber)
               server, loadGenerator, machineMeanCPUPercent: RSS and CPU, /proc
               drainSeconds   end of the load to the last ack

@@ -39,6 +39,8 @@ struct LoadTestTests {
         #expect(report.unackedLines == 0)
         #expect(report.broadcasts.sent >= 1)
         #expect(report.broadcasts.incomplete == 0)
+        // Timed on the commands stream, not found by polling.
+        #expect(report.broadcasts.polled == 0)
         #expect(report.broadcasts.targets.allSatisfy { $0 == 24 })
         #expect((report.stream?.logEntries ?? 0) > 0)
         #expect(report.ingestLag.count > 0)

@@ -74,7 +74,10 @@ public struct LoadTest: Sendable {
         let nodes = try await enroll(admin: admin, measurements: measurements)
         let enrollSeconds = Self.seconds(clock.now - enrollStart)
 
-        // The dashboard-stream subscriber follows every node's logs and commands.
+        // The dashboard-stream subscriber follows every node's logs and commands; the
+        // broadcasts are timed on a stream of their own, which follows commands only, as
+        // `dvic exec` does, so that a broadcast's end is not read behind the dashboard's
+        // 20,000 log entries a second.
         let tracker = BroadcastTracker()
         let streamCounts = Mutex<(logs: Int, progress: Int)>((0, 0))
         var subscriber: StreamClient?
@@ -85,8 +88,7 @@ public struct LoadTest: Sendable {
                     let now = LoadNode.wallMilliseconds()
                     for entry in entries.entries { measurements.streamLatency(ms: Int(now - entry.timestamp)) }
                     streamCounts.withLock { $0.logs += entries.entries.count }
-                case .commandProgress(let progress):
-                    tracker.progress(progress, at: .now)
+                case .commandProgress:
                     streamCounts.withLock { $0.progress += 1 }
                 default: break
                 }
@@ -97,6 +99,19 @@ public struct LoadTest: Sendable {
                 subscriber = client
             } catch {
                 progress("the stream subscriber could not connect: \(error)")
+            }
+        }
+        var watcher: StreamClient?
+        if coordinates && options.broadcastEvery > 0, let token = admin.token {
+            let client = StreamClient(keepsMessages: false) { message in
+                if case .commandProgress(let progress) = message { tracker.progress(progress, at: .now) }
+            }
+            do {
+                _ = try await client.connect(url: webSocketBase + "/v1/stream", token: token)
+                client.send([.subscribe(Subscribe(subscriptionID: 1, kinds: 8, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))])
+                watcher = client
+            } catch {
+                progress("the broadcast watcher could not connect (broadcasts are polled instead): \(error)")
             }
         }
 
@@ -253,6 +268,7 @@ public struct LoadTest: Sendable {
             delivery = try await check(admin: admin, linesByNode: linesByNode)
         }
         if let subscriber { await subscriber.close() }
+        if let watcher { await watcher.close() }
         await withTaskGroup(of: Void.self) { group in
             for node in nodes { group.addTask { await node.agent.close() } }
         }
@@ -401,12 +417,13 @@ public struct LoadTest: Sendable {
             while finished == nil, clock.now < deadline {
                 finished = tracker.finish(of: id)
                 if finished != nil { break }
-                // The stream is the clock; the REST state is the fallback (no subscriber,
-                // or progress dropped for a slow viewer).
+                // The commands stream is the clock; the REST state is the fallback (no
+                // watcher, or progress dropped for a slow viewer).
                 if clock.now - lastPoll > .seconds(1) {
                     lastPoll = clock.now
                     if let state = try? await admin.get("/v1/commands/\(id)"), state.object["state"] as? String == "done" {
                         finished = (clock.now, (state.object["results"] as? [Any])?.count ?? 0)
+                        result.polled += 1
                         break
                     }
                 }

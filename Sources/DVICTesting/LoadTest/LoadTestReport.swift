@@ -48,6 +48,9 @@ public struct LoadTestReport: Sendable, Codable {
         public var p99Ms: Int?
         public var maxMs: Int?
         public var incomplete = 0
+        /// Broadcasts whose end was read from `GET /v1/commands/{id}` (polled once a
+        /// second, so coarse) because the commands stream did not show it.
+        public var polled = 0
     }
 
     public struct Stream: Sendable, Codable {
