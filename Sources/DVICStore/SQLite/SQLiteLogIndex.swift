@@ -62,8 +62,9 @@ public enum SQLiteLogIndex {
     @discardableResult
     static func catchUp(_ connection: SQLiteConnection) throws(StoreError) -> Int64 {
         let state = try state(connection)
-        try insert(connection, from: state.indexedTo, to: .max, nodesAfter: nil, upTo: nil)
         let newest = try connection.firstRow("SELECT coalesce(max(id), 0) FROM logs") { $0.int64(0) } ?? 0
+        try stage(connection, from: state.indexedTo, to: newest)
+        try insertStaged(connection, nodesAfter: nil, upTo: nil)
         let covered = max(newest, state.floor)
         try save(connection, State(indexedTo: covered))
         return covered
@@ -140,33 +141,14 @@ public enum SQLiteLogIndex {
             if let nodesAfter { try statement.bind(nodesAfter, at: 1) }
             if let upTo { try statement.bind(upTo, at: 2) }
         }
-        // OR IGNORE: as in `insert`.
+        // OR IGNORE: appendLogs never stores a (stream, seq) twice, so nothing is ignored
+        // in practice; should a duplicate ever slip in, the pass must not fail (and with
+        // it every later write), and `logStreamCounts` still reports it.
         try connection.run(
             "INSERT OR IGNORE INTO log_ident (node_id, stream_key, seq, id) SELECT node_id, stream_key, seq, id FROM temp.log_pass WHERE "
                 + range + " ORDER BY node_id, stream_key, seq", bind)
         try connection.run(
             "INSERT OR IGNORE INTO log_node_ts (node_id, ts, id) SELECT node_id, ts, id FROM temp.log_pass WHERE "
-                + range + " ORDER BY node_id, ts, id", bind)
-    }
-
-    /// Puts the rows `from < id <= to` of the nodes after `nodesAfter` up to `upTo` (each
-    /// unbounded when nil) into both side tables, sorted.
-    private static func insert(_ connection: SQLiteConnection, from: Int64, to: Int64, nodesAfter: String?, upTo: String?) throws(StoreError) {
-        let range = "id > ?1 AND id <= ?2 AND (?3 IS NULL OR node_id > ?3) AND (?4 IS NULL OR node_id <= ?4)"
-        let bind = { (statement: SQLiteStatement) throws(StoreError) in
-            try statement.bind(from, at: 1)
-            try statement.bind(to, at: 2)
-            try statement.bind(nodesAfter, at: 3)
-            try statement.bind(upTo, at: 4)
-        }
-        // OR IGNORE: appendLogs never stores a (stream, seq) twice, so nothing is ignored
-        // in practice; should a duplicate ever slip in, the pass must not fail (and with
-        // it every later write), and `logStreamCounts` still reports it.
-        try connection.run(
-            "INSERT OR IGNORE INTO log_ident (node_id, stream_key, seq, id) SELECT node_id, stream_key, seq, id FROM logs WHERE "
-                + range + " ORDER BY node_id, stream_key, seq", bind)
-        try connection.run(
-            "INSERT OR IGNORE INTO log_node_ts (node_id, ts, id) SELECT node_id, ts, id FROM logs WHERE "
                 + range + " ORDER BY node_id, ts, id", bind)
     }
 
