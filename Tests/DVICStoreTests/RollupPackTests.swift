@@ -1,4 +1,5 @@
 @_spi(Testing) @testable import DVICStore
+import Synchronization
 import Testing
 
 #if canImport(FoundationEssentials)
@@ -93,24 +94,20 @@ struct RollupPackTests {
             }
             try await store.writeRollups([Self.row("cpu", node: "b", bucket: 10_000, min: 1, max: 1, sum: 1, count: 1)])
             #expect(try await store.rollups(nodeID: "b", name: "cpu", resolution: 10, since: 0, until: 30_000).count == 1)
-            // A write into the damaged bucket fails whole rather than overwrite it.
+            // A write into the damaged bucket fails whole rather than overwrite it, and the
+            // name id it gave a new node rolls back without reaching the writer's cache.
             await #expect(throws: StoreError.self) {
-                try await store.writeRollups([Self.row("cpu", node: "a", bucket: 10_000, min: 1, max: 1, sum: 1, count: 1)])
+                try await store.writeRollups([
+                    Self.row("cpu", node: "a", bucket: 10_000, min: 1, max: 1, sum: 1, count: 1),
+                    Self.row("new", node: "z", bucket: 10_000, min: 1, max: 1, sum: 1, count: 1),
+                ])
             }
+            #expect(store.rollupNames.withLock { $0["z"] } == nil)
+            #expect(store.rollupNames.withLock { $0["b"]?["cpu"] } != nil)
+            #expect(try await store.metricNames(nodeID: "z") == [])
+            try await store.writeRollups([Self.row("new", node: "z", bucket: 20_000, min: 2, max: 2, sum: 2, count: 1)])
+            #expect(try await store.rollups(nodeID: "z", name: "new", resolution: 10, since: 0, until: 30_000).map(\.sum) == [2])
         }
-    }
-
-    @Test("ids learned before a node was deleted are not kept")
-    func cacheGeneration() {
-        var cache = SQLiteRollups.NameCache()
-        cache.learn(["a": ["cpu": 1]], readAt: cache.generation)
-        let before = cache.generation
-        cache.forget(nodeID: "a")
-        #expect(cache.ids["a"] == nil)
-        cache.learn(["a": ["cpu": 1], "b": ["cpu": 2]], readAt: before)
-        #expect(cache.ids.isEmpty)
-        cache.learn(["b": ["cpu": 2]], readAt: cache.generation)
-        #expect(cache.ids == ["b": ["cpu": 2]])
     }
 
     @Test("a day of 10 s buckets for a fleet reads one node's metric in buckets, not rows")

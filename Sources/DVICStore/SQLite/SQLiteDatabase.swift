@@ -7,9 +7,9 @@ import Synchronization
 /// SQLite calls block (disk I/O, fsync at COMMIT, busy waits), and a blocked
 /// cooperative thread stalls unrelated tasks, so every call runs on threads of our
 /// own: one writer connection on a single-thread `NIOThreadPool` (SQLite allows one
-/// writer at a time anyway, and a single queue serializes writes in arrival order
-/// without lock contention), and `readerCount` read-only connections on a pool of as
-/// many threads (WAL lets them read while the writer writes).
+/// writer at a time anyway, and a single thread serializes writes without lock
+/// contention; `WriteLanes` orders the waiting ones), and `readerCount` read-only
+/// connections on a pool of as many threads (WAL lets them read while the writer writes).
 ///
 /// WAL frames are copied into the file by a connection of their own on a thread of its
 /// own (`checkpointLoop`), not by the writer at COMMIT. SQLite's automatic checkpoint runs
@@ -28,12 +28,12 @@ final class SQLiteDatabase: Sendable {
     /// Idle reader connections. There are as many as reader threads, so a job always
     /// finds one.
     private let idleReaders: Mutex<[SQLiteConnection]>
+    private let allReaders: [SQLiteConnection]
     /// Writes waiting for the writer thread (`write`).
     private let lanes = Mutex(WriteLanes<WriteJob>())
 
     /// Writes queued and not yet started.
     var waitingWrites: Int { self.lanes.withLock { $0.count } }
-    private let allReaders: [SQLiteConnection]
 
     private init(
         path: String, writerPool: NIOThreadPool, readerPool: NIOThreadPool, checkpointPool: NIOThreadPool,
@@ -69,6 +69,7 @@ final class SQLiteDatabase: Sendable {
                     do throws(StoreError) {
                         try Self.configureWriter(writer)
                         try SQLiteSchema.migrate(writer)
+                        try SQLiteLogIndex.createStagingTables(writer)
                         var readers: [SQLiteConnection] = []
                         for _ in 0..<readerCount {
                             let reader = try SQLiteConnection(path: path, mode: .readOnly)

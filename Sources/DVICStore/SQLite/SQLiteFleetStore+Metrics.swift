@@ -5,13 +5,16 @@ extension SQLiteFleetStore {
         let rows = RollupRow.mergingDuplicates(rows)
         guard !rows.isEmpty else { return }
         // Soft state recomputed from the next samples: NORMAL durability.
-        let (generation, learned) = try await self.database.write(.normal, lane: .bulk) { connection throws(StoreError) in
-            let (generation, known) = self.rollupNames.withLock { ($0.generation, $0.ids) }
-            var learned: [String: [String: Int64]] = [:]
+        try await self.database.write(.normal, lane: .bulk, { connection throws(StoreError) in
+            let known = self.rollupNames.withLock { $0 }
+            var learned: SQLiteRollups.NameIDs = [:]
             try SQLiteRollups.write(connection, rows, known: known, learned: &learned)
-            return (generation, learned)
-        }
-        self.rollupNames.withLock { $0.learn(learned, readAt: generation) }
+            return learned
+        }, committed: { learned in
+            self.rollupNames.withLock { cache in
+                for (node, names) in learned { cache[node, default: [:]].merge(names) { _, new in new } }
+            }
+        })
     }
 
     public func rollups(nodeID: String, name: String, resolution: Int, since: Int64, until: Int64) async throws(StoreError) -> [RollupRow] {

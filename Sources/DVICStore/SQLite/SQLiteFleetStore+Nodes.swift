@@ -179,7 +179,7 @@ extension SQLiteFleetStore {
             self.logMarks.withLock { cache in cache = cache.filter { $0.key.nodeID != id } }
             // Its metric names only: the packs no name reaches go with retention (SQLiteRollups).
             try connection.run("DELETE FROM rollup_names WHERE node_id = ?", bindID)
-            self.rollupNames.withLock { $0.forget(nodeID: id) }
+            self.rollupNames.withLock { $0[id] = nil }
             return try connection.run("DELETE FROM nodes WHERE id = ?", bindID) > 0
         }
     }

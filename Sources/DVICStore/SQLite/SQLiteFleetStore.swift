@@ -27,8 +27,8 @@ public final class SQLiteFleetStore: FleetStore {
     /// (`SQLiteDatabase.write`'s `committed`), so it is never behind the table when a write
     /// reads it. A mark too low would let a replayed row in twice; one missing is read.
     let logMarks = Mutex<[LogStreamID: Int64]>([:])
-    /// The metric name ids the writer knows, a cache (`SQLiteRollups.NameCache`).
-    let rollupNames = Mutex(SQLiteRollups.NameCache())
+    /// The metric name ids the writer knows, a cache (`SQLiteRollups.NameIDs`).
+    let rollupNames = Mutex<SQLiteRollups.NameIDs>([:])
 
     /// The database file's path.
     public var path: String { self.database.path }

@@ -100,13 +100,9 @@ public enum SQLiteLogIndex {
         try save(connection, state)
     }
 
-    /// Makes `temp.log_pass` hold the index entries of the rows `from < id <= to`, sorted by
-    /// node, unless it holds them already. Read once per pass, so that a step reads its
-    /// own nodes' entries rather than scan the pass's 100,000 rows, text and all, twice:
-    /// that scan was half of each step. The temporary tables roll back with the transaction
-    /// that filled them, and `temp.log_pass_range` says which rows they hold, so a staging
-    /// that rolled back (or a new connection) is simply staged again.
-    private static func stage(_ connection: SQLiteConnection, from: Int64, to: Int64) throws(StoreError) {
+    /// Creates the writer connection's staging tables (`stage`), once, when it opens:
+    /// outside any transaction, so no rollback drops them, and not on every ingest write.
+    static func createStagingTables(_ connection: SQLiteConnection) throws(StoreError) {
         try connection.execute(
             """
             CREATE TEMP TABLE IF NOT EXISTS log_pass (
@@ -115,6 +111,15 @@ public enum SQLiteLogIndex {
             ) WITHOUT ROWID;
             CREATE TEMP TABLE IF NOT EXISTS log_pass_range (from_id INTEGER NOT NULL, to_id INTEGER NOT NULL);
             """)
+    }
+
+    /// Makes `temp.log_pass` hold the index entries of the rows `from < id <= to`, sorted by
+    /// node, unless it holds them already. Read once per pass, so that a step reads its
+    /// own nodes' entries rather than scan the pass's 100,000 rows, text and all, twice:
+    /// that scan was half of each step. What the tables hold rolls back with the
+    /// transaction that filled them, and `temp.log_pass_range` says which rows they hold,
+    /// so a staging that rolled back (or a new connection) is simply staged again.
+    private static func stage(_ connection: SQLiteConnection, from: Int64, to: Int64) throws(StoreError) {
         let staged = try connection.firstRow("SELECT from_id, to_id FROM temp.log_pass_range") { ($0.int64(0), $0.int64(1)) }
         if let staged, staged == (from, to) { return }
         try connection.run("DELETE FROM temp.log_pass")

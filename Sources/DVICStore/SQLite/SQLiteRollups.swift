@@ -22,28 +22,14 @@ enum SQLiteRollups {
     }
 
     /// The metric name ids the writer has seen, by node and name, so that a flush of
-    /// 200,000 roll-ups makes no name lookups. What a write learns is added only after its
-    /// commit (a rolled-back id must never be used), and only if no node was deleted
-    /// meanwhile (`generation`), so a deleted node's ids never come back from here.
-    struct NameCache: Sendable {
-        var generation = 0
-        var ids: [String: [String: Int64]] = [:]
-
-        /// Adds what a write learned, unless a node was deleted since it read the cache.
-        mutating func learn(_ learned: [String: [String: Int64]], readAt generation: Int) {
-            guard generation == self.generation else { return }
-            for (node, names) in learned { ids[node, default: [:]].merge(names) { _, new in new } }
-        }
-
-        mutating func forget(nodeID: String) {
-            generation += 1
-            ids[nodeID] = nil
-        }
-    }
+    /// 200,000 roll-ups makes no name lookups. A write's new ids are added by its
+    /// `committed` hook (`SQLiteDatabase.write`), so a rolled-back id is never used, and a
+    /// deleted node's entry goes in the delete's own write.
+    typealias NameIDs = [String: [String: Int64]]
 
     /// Merges `rows` (already free of duplicate keys) into their packs. `known` is the
     /// cache's ids; the ids it lacked, read or given here, are added to `learned`.
-    static func write(_ connection: SQLiteConnection, _ rows: [RollupRow], known: [String: [String: Int64]], learned: inout [String: [String: Int64]]) throws(StoreError) {
+    static func write(_ connection: SQLiteConnection, _ rows: [RollupRow], known: NameIDs, learned: inout NameIDs) throws(StoreError) {
         var packs: [BucketKey: RollupPack] = [:]
         for row in rows {
             let nameID: Int64
@@ -92,7 +78,7 @@ enum SQLiteRollups {
 
     /// The id of a node's metric name, given one if it has none. The first miss of a node
     /// reads all its names at once.
-    static func nameID(_ connection: SQLiteConnection, nodeID: String, name: String, learned: inout [String: [String: Int64]]) throws(StoreError) -> Int64 {
+    static func nameID(_ connection: SQLiteConnection, nodeID: String, name: String, learned: inout NameIDs) throws(StoreError) -> Int64 {
         if let id = learned[nodeID]?[name] { return id }
         if learned[nodeID] == nil {
             let stored = try connection.rows("SELECT name, id FROM rollup_names WHERE node_id = ?") { statement throws(StoreError) in
@@ -152,7 +138,7 @@ enum SQLiteRollups {
     /// memory whole. Runs after the migration's SQL made the new tables and names.
     static func packSchema1Rows(_ connection: SQLiteConnection) throws(StoreError) {
         let buckets = try connection.rows("SELECT DISTINCT resolution, bucket FROM rollups ORDER BY resolution, bucket") { ($0.int(0), $0.int64(1)) }
-        var learned: [String: [String: Int64]] = [:]
+        var learned: NameIDs = [:]
         for (resolution, bucket) in buckets {
             let rows = try connection.rows(
                 "SELECT node_id, name, min, max, sum, count FROM rollups WHERE resolution = ? AND bucket = ?",
