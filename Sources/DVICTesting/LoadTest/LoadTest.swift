@@ -82,7 +82,7 @@ public struct LoadTest: Sendable {
         let streamCounts = Mutex<(logs: Int, progress: Int)>((0, 0))
         var subscriber: StreamClient?
         if coordinates && options.subscriber, let token = admin.token {
-            let client = StreamClient(keepsMessages: false) { message in
+            subscriber = await follow(kinds: 4 | 8, token: token, role: "the stream subscriber") { message in
                 switch message {
                 case .logEntries(let entries):
                     let now = LoadNode.wallMilliseconds()
@@ -93,25 +93,11 @@ public struct LoadTest: Sendable {
                 default: break
                 }
             }
-            do {
-                _ = try await client.connect(url: webSocketBase + "/v1/stream", token: token)
-                client.send([.subscribe(Subscribe(subscriptionID: 1, kinds: 4 | 8, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))])
-                subscriber = client
-            } catch {
-                progress("the stream subscriber could not connect: \(error)")
-            }
         }
         var watcher: StreamClient?
         if coordinates && options.broadcastEvery > 0, let token = admin.token {
-            let client = StreamClient(keepsMessages: false) { message in
+            watcher = await follow(kinds: 8, token: token, role: "the broadcast watcher (broadcasts are polled instead)") { message in
                 if case .commandProgress(let progress) = message { tracker.progress(progress, at: .now) }
-            }
-            do {
-                _ = try await client.connect(url: webSocketBase + "/v1/stream", token: token)
-                client.send([.subscribe(Subscribe(subscriptionID: 1, kinds: 8, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))])
-                watcher = client
-            } catch {
-                progress("the broadcast watcher could not connect (broadcasts are polled instead): \(error)")
             }
         }
 
@@ -390,6 +376,20 @@ public struct LoadTest: Sendable {
         }
         // A loop runs its tasks in order: once this no-op ran, so did every tick before it.
         for loop in used.values { try? await loop.submit {}.get() }
+    }
+
+    /// A `/v1/stream` client subscribed to every node's events of `kinds`, each handed to
+    /// `observe`; nil (and said) when it cannot connect.
+    private func follow(kinds: UInt64, token: String, role: String, observe: @escaping @Sendable (Message) -> Void) async -> StreamClient? {
+        let client = StreamClient(keepsMessages: false, observer: observe)
+        do {
+            _ = try await client.connect(url: webSocketBase + "/v1/stream", token: token)
+            client.send([.subscribe(Subscribe(subscriptionID: 1, kinds: kinds, nodes: [], tags: [], metrics: [], minSeverity: .trace, text: ""))])
+            return client
+        } catch {
+            progress("\(role) could not connect: \(error)")
+            return nil
+        }
     }
 
     /// Every `broadcastEvery` seconds: `true` to all nodes, timed until every result
