@@ -201,24 +201,6 @@ final class SQLiteDatabase: Sendable {
         return try outcome.get()
     }
 
-    /// Runs `body` on the writer thread without a surrounding transaction (for work
-    /// that commits in several steps, like chunked retention).
-    func writeSteps<T: Sendable>(
-        _ body: @escaping @Sendable (SQLiteConnection) throws(StoreError) -> T
-    ) async throws(StoreError) -> T {
-        try self.lifecycle.checkReady()
-        let writer = self.writer
-        let outcome: Result<T, StoreError>
-        do {
-            outcome = try await self.writerPool.runIfActive {
-                Result { () throws(StoreError) -> T in try body(writer) }
-            }
-        } catch {
-            throw self.notRun(error)
-        }
-        return try outcome.get()
-    }
-
     /// Runs `body` in one read transaction on a reader thread.
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(StoreError) -> T) async throws(StoreError) -> T {
         try self.lifecycle.checkReady()
