@@ -221,6 +221,7 @@ let package = Package(
         .target(
             name: "DVICTesting",
             dependencies: [
+                "CPty",
                 "DVICProtocol",
                 "DVICServer",
                 "DVICServerCore",
@@ -333,6 +334,7 @@ let package = Package(
             dependencies: [
                 "DVICLog",
                 "DVICLogFormat",
+                "DVICTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

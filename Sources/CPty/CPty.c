@@ -1,12 +1,17 @@
 #define _GNU_SOURCE
 #include "CPty.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <spawn.h>
 #include <string.h>
+#if __has_include(<linux/close_range.h>)
+#include <linux/close_range.h>
+#endif
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,10 +98,8 @@ int dvic_spawn(const char *path, char *const argv[], char *const envp[], int sea
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    // Our own descriptors are close-on-exec, but a library's might not be.
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-#endif
+    // Our own descriptors are close-on-exec, but a library's might not be (NIO's sockets).
+    dvic_spawn_actions_closefrom(&actions, 3);
     sigset_t defaults;
     sigfillset(&defaults);
     sigdelset(&defaults, SIGKILL);
@@ -115,6 +118,43 @@ int dvic_spawn(const char *path, char *const argv[], char *const envp[], int sea
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return result;
+}
+
+int dvic_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int lowfd) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowfd);
+#else
+    (void)actions;
+    (void)lowfd;
+    return ENOSYS;
+#endif
+}
+
+int dvic_cloexec_from(int lowfd) {
+#if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
+    if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+        return 0;
+    }
+#endif
+    // Older kernels: walk the open descriptors. opendir's own descriptor is close-on-exec.
+    DIR *directory = opendir("/proc/self/fd");
+    if (directory == NULL) {
+        return errno;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL) {
+        char *end = NULL;
+        long fd = strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0' || fd < lowfd || fd == dirfd(directory)) {
+            continue;
+        }
+        int flags = fcntl((int)fd, F_GETFD);
+        if (flags >= 0) {
+            fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+        }
+    }
+    closedir(directory);
+    return 0;
 }
 
 int dvic_pipe_cloexec(int fds[2]) {

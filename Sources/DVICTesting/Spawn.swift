@@ -1,4 +1,5 @@
 public import Glibc
+import CPty
 import Foundation
 
 /// Starts child processes with a clean signal mask and default signal actions. The
@@ -8,13 +9,19 @@ import Foundation
 /// (Foundation's `waitUntilExit`) holds a thread of the 2-thread cooperative pool and
 /// can stall every in-process server of the test run.
 public enum Spawn {
-    public static func start(_ executable: String, _ arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
+    public static func start(_ executable: String, _ arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> Glibc.pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdin, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // NIO's sockets are not close-on-exec, and the test process holds hundreds of
+        // them: a child that inherits a connection keeps it open after the test closes
+        // it, so the peer sees no end until that child exits (a server then took over
+        // 10 s to notice a disconnected agent while an end-to-end test's child ran).
+        let closing = dvic_spawn_actions_closefrom(&actions, 3)
+        guard closing == 0 else { throw HarnessError("cannot close inherited descriptors: \(String(cString: strerror(closing)))") }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -44,7 +51,7 @@ public enum Spawn {
 
     /// The exit status (128 + signal when killed by one), polled so that no thread
     /// blocks; nil on timeout.
-    public static func wait(_ pid: pid_t, timeout: Duration) async -> Int32? {
+    public static func wait(_ pid: Glibc.pid_t, timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while true {
             var status: Int32 = 0

@@ -24,6 +24,16 @@ import Testing
         return state
     }
 
+    /// How many descriptors of each kind `pid` holds (sockets counted together).
+    func openDescriptors(_ pid: pid_t) -> [String: Int] {
+        var kinds: [String: Int] = [:]
+        for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)") else { continue }
+            kinds[target.hasPrefix("socket:") ? "socket" : target, default: 0] += 1
+        }
+        return kinds
+    }
+
     func node(_ id: String, client: APIClient) async throws -> [String: Any] {
         try await client.get("/v1/nodes/\(id)").object
     }
@@ -66,11 +76,19 @@ import Testing
         })
         try #require(!nodeID.isEmpty)
 
+        let descriptorsBefore = openDescriptors(pid)
         // A → B: swapped on disk, exec'd in place (same pid), back online as 0.1.0-b.
         let toB = try await rollout("0.1.0-b", node: nodeID, client: fleet.admin)
         #expect(toB["state"] as? String == "succeeded", "\(toB)")
         #expect(await eventually(timeout: .seconds(30)) { (try? await node(nodeID, client: fleet.admin))?["agentVersion"] as? String == "0.1.0-b" })
         #expect(kill(pid, 0) == 0, "the agent process is the same one")
+        // The exec in place leaked nothing: the new image holds what a fresh agent holds (one
+        // server connection, the same epoll sets), not the old image's sockets as well.
+        var descriptorsAfter: [String: Int] = [:]
+        #expect(await eventually(timeout: .seconds(10)) {
+            descriptorsAfter = openDescriptors(pid)
+            return descriptorsAfter["socket"] == descriptorsBefore["socket"] && descriptorsAfter["anon_inode:[eventpoll]"] == descriptorsBefore["anon_inode:[eventpoll]"]
+        }, "before the update \(descriptorsBefore), after \(descriptorsAfter)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") == executable)
         #expect(try Data(contentsOf: URL(fileURLWithPath: executable)) == versionB)
         #expect(try Data(contentsOf: URL(fileURLWithPath: executable + ".previous")) == versionA)

@@ -1,6 +1,7 @@
 #ifndef DVIC_CPTY_H
 #define DVIC_CPTY_H
 
+#include <spawn.h>
 #include <sys/types.h>
 
 /// Starts `path` with `argv` and `envp` on a new pseudo-terminal of `rows` x `cols`, as the leader
@@ -26,6 +27,17 @@ int dvic_pty_get_window_size(int fd, unsigned short *rows, unsigned short *cols)
 /// not exist).
 int dvic_spawn(const char *path, char *const argv[], char *const envp[], int search_path,
                int stdout_fd, int stderr_fd, pid_t *pid);
+
+/// Adds "close every descriptor from `lowfd` up" to `actions` (glibc 2.34's
+/// posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not export).
+/// Returns 0, or an errno value (ENOSYS on an older C library).
+int dvic_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int lowfd);
+
+/// Marks every descriptor from `lowfd` up close-on-exec (close_range with CLOSE_RANGE_CLOEXEC,
+/// else one fcntl per open descriptor), for an exec in place: libraries open descriptors that
+/// are not (NIO's sockets and epoll sets), and the new image would hold them for its lifetime.
+/// Returns 0 or an errno value.
+int dvic_cloexec_from(int lowfd);
 
 /// pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start, so a child spawned meanwhile by
 /// another thread does not inherit them.
