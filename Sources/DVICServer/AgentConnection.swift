@@ -5,7 +5,7 @@ internal import DVICStore
 public import HummingbirdWebSocket
 public import Logging
 internal import ServiceLifecycle
-internal import NIOCore
+public import NIOCore
 internal import NIOWebSocket
 internal import Prometheus
 import Synchronization
@@ -24,13 +24,13 @@ public struct AgentConnection: Sendable {
 
     /// Ends when the peer goes, or when the server shuts down gracefully: a silent
     /// peer must not hold the server's exit.
-    public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger) async throws {
         try await WebSocketSession.untilShutdown(outbound) {
-            try await serve(inbound: inbound, outbound: outbound, logger: logger)
+            try await serve(inbound: inbound, outbound: outbound, channel: channel, logger: logger)
         }
     }
 
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger) async throws {
         let configuration = server.configuration
         let metrics = server.serverMetrics
         metrics.agentConnections.increment()
@@ -103,73 +103,43 @@ public struct AgentConnection: Sendable {
         // Agents that speak dictionary 1 get it back for what the server sends.
         let writerCompression = FrameEncoder.Compression(
             threshold: 256, dictionaryID: hello.capabilities.contains(PresetDictionary.capability(id: 1)) ? 1 : 0)
-
-        // Online before the welcome goes out, so that an agent holding its welcome is a
-        // node commands reach (a command sent just after an agent's welcome found the node
-        // still offline). What is sent to the link meanwhile waits for its writer, which
-        // starts after the welcome is written.
-        let link = AgentLink(nodeID: nodeID, sessionID: sessionID, maxPendingBytes: configuration.limits.maxPendingOutboundBytes)
-        await server.registry.connected(link, agentVersion: hello.agentVersion)
-        do {
-            try await write([.welcome(welcome)], encoder: &encoder, outbound: outbound)
-        } catch {
-            link.close(reason: "connection ended")
-            await server.registry.disconnected(nodeID: nodeID, sessionID: sessionID)
-            throw error
-        }
         var connectionLogger = logger
         connectionLogger[metadataKey: "node"] = "\(nodeID)"
         connectionLogger[metadataKey: "session"] = "\(sessionID)"
+
+        // From here the session runs on the event loop (`AgentSessionHandler`). It goes
+        // into the pipeline before the welcome is written: an agent sends nothing before
+        // its welcome, so every session message reaches the handler.
+        let handler = try await installSessionHandler(
+            channel: channel, nodeID: nodeID, sessionID: sessionID,
+            encoder: try FrameEncoder(compression: writerCompression), logger: connectionLogger)
+        let link = AgentLink(nodeID: nodeID, sessionID: sessionID, maxPendingBytes: configuration.limits.maxPendingOutboundBytes) { messages in
+            handler.eventLoop.execute { handler.value.write(messages) }
+        }
+        // Online before the welcome goes out, so that an agent holding its welcome is a
+        // node commands reach (a command sent just after an agent's welcome found the node
+        // still offline). What is sent to the link meanwhile is held by the handler until
+        // `start` has written the welcome.
+        await server.registry.connected(link, agentVersion: hello.agentVersion)
+        var welcomeFrame = ByteBuffer()
+        try encoder.encode(.welcome(welcome), into: &welcomeFrame)
+        handler.eventLoop.execute { handler.value.start(link: link, welcome: welcomeFrame) }
         connectionLogger.info("agent connected", metadata: ["version": "\(hello.agentVersion)"])
         await server.installs.online(nodeID: nodeID, name: record.name)
 
-        try await withThrowingDiscardingTaskGroup { group in
+        // This task now only keeps the WebSocket: Hummingbird answers pings and the close
+        // handshake while it reads, and the link's end closes the connection.
+        await withDiscardingTaskGroup { group in
             group.addTask {
-                var encoder = try FrameEncoder(compression: writerCompression)
-                for await batch in link.outbound {
-                    try await write(batch, encoder: &encoder, outbound: outbound)
-                    link.written(batch)
-                }
-                // The link was closed (replaced, overloaded, or the reader ended).
+                for await _ in link.ended {}
                 try? await outbound.close(.normalClosure, reason: link.closeReason)
             }
-            var session = Session(nodeID: nodeID, sessionID: sessionID, link: link, rate: RateLimiter(
-                rate: configuration.limits.framesPerSecond, burst: configuration.limits.framesPerSecond * 2, now: server.clock.now()))
             do {
                 while let message = try await messages.next() {
-                    guard case .binary(let buffer) = message else {
-                        link.send([.error(ErrorMessage(code: "protocol_error", fatal: true, message: "text messages are not part of the protocol"))])
-                        break
-                    }
-                    metrics.bytesIn.increment(by: Int64(buffer.readableBytes))
-                    let decoded: [Message]
-                    do throws(ProtocolError) {
-                        decoded = try decoder.decode(message: buffer) { error in
-                            link.send([.error(ErrorMessage(code: error.name, fatal: false, message: error.message))])
-                        }
-                    } catch {
-                        connectionLogger.warning("closing on a protocol error", metadata: ["error": "\(error)"])
-                        link.send([.error(ErrorMessage(code: error.name, fatal: true, message: error.message))])
-                        break
-                    }
-                    metrics.framesIn.increment(by: Int64(decoded.count))
-                    guard session.rate.take(Double(decoded.count), now: server.clock.now()) else {
-                        connectionLogger.warning("closing: over the frame rate limit")
-                        link.send([.error(ErrorMessage(code: "rate_limited", fatal: true, message: "over \(Int(configuration.limits.framesPerSecond)) frames per second"))])
-                        break
-                    }
-                    // At most once a second per connection, not per message, and without a
-                    // hop (`noteSeen`, `tagIndex`): lastSeen is shown to the second, a node
-                    // goes offline only after agentTimeout, and an operator's tag change
-                    // arrives within a second.
-                    let now = server.clock.now()
-                    if now - session.seenAt >= 1000 {
-                        server.registry.noteSeen(nodeID)
-                        session.tags = server.registry.tagIndex.tags(of: nodeID)
-                        session.seenAt = now
-                    }
-                    for message in decoded {
-                        await route(message, session: &session, logger: connectionLogger)
+                    // Only a message read before the handler was in the pipeline, so
+                    // before the welcome, arrives here (the handler takes the rest).
+                    if case .binary = message {
+                        handler.eventLoop.execute { handler.value.refuseEarly() }
                     }
                 }
             } catch {
@@ -185,70 +155,19 @@ public struct AgentConnection: Sendable {
         connectionLogger.info("agent disconnected")
     }
 
-    /// What one connection remembers between messages.
-    struct Session {
-        let nodeID: String
-        let sessionID: String
-        let link: AgentLink
-        var rate: RateLimiter
-        var streams: [UInt32: String] = [:]
-        var metricNames: [UInt32: String] = [:]
-        /// The node's tags, refreshed with `seen` at most once a second.
-        var tags: [String] = []
-        /// When this connection last told the registry the node was seen (ms).
-        var seenAt: Int64 = .min / 2
-    }
-
-    private func route(_ message: Message, session: inout Session, logger: Logger) async {
-        let nodeID = session.nodeID
-        switch message {
-        case .metricDescriptors(let descriptors):
-            for descriptor in descriptors.descriptors { session.metricNames[descriptor.id] = descriptor.name }
-        case .metricSample(let sample):
-            let values = sample.values.map { (name: session.metricNames[$0.id] ?? "metric.\($0.id)", value: $0.value) }
-            server.metrics.submit(nodeID: nodeID, nodeTags: session.tags, timestamp: sample.timestamp, values: values)
-        case .inventory(let inventory):
-            await server.registry.setInventory(nodeID, inventory.attributes)
-        case .logStreamOpen(let open):
-            session.streams[open.streamID] = open.key
-            await server.logs.openStream(nodeID: nodeID, open)
-        case .logBatch(let batch):
-            guard let key = session.streams[batch.streamID] else {
-                session.link.send([.error(ErrorMessage(code: "invalid_value", fatal: false, message: "log stream \(batch.streamID) was not opened"))])
-                return
-            }
-            server.logs.submit(nodeID: nodeID, nodeTags: session.tags, sessionID: session.sessionID, streamID: batch.streamID, streamKey: key, batch: batch)
-        case .logGap(let gap):
-            logger.warning("agent dropped log records", metadata: ["stream": "\(session.streams[gap.streamID] ?? "?")", "count": "\(gap.count)"])
-            server.serverMetrics.logGapRecords.increment(by: Int64(gap.count))
-        case .logStreamClose(let close):
-            session.streams[close.streamID] = nil
-        case .processStates(let states):
-            await server.registry.setDemos(nodeID, states.processes)
-        case .containerStates(let states):
-            await server.registry.setContainers(nodeID, states.containers)
-        case .commandOutput(let output):
-            server.commands.submit(nodeID: nodeID, output: output)
-        case .commandExit(let exit):
-            server.commands.submit(nodeID: nodeID, exit: exit)
-        case .ptyOutput(let output):
-            await server.commands.ptyOutput(nodeID: nodeID, output)
-        case .ptyClose(let close):
-            await server.commands.ptyClosed(nodeID: nodeID, close)
-        case .installProgress(let progress):
-            await server.installs.progress(from: nodeID, progress)
-        case .updateStatus(let status):
-            logger.info("agent update", metadata: ["version": "\(status.version)", "state": "\(status.state.name)", "message": "\(status.message)"])
-            await server.updates.agentReported(nodeID: nodeID, status)
-        case .ping(let ping):
-            session.link.send([.pong(Pong(nonce: ping.nonce))])
-        case .pong:
-            break
-        case .error(let error):
-            logger.warning("agent reported an error", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
-        default:
-            session.link.send([.error(ErrorMessage(code: "unexpected_message", fatal: false, message: "\(message.type.name) is not sent by agents"))])
-        }
+    /// Puts the session handler right after the WebSocket frame decoder, ahead of
+    /// Hummingbird's handler, on the channel's event loop.
+    private func installSessionHandler(
+        channel: any Channel, nodeID: String, sessionID: String, encoder: sending FrameEncoder, logger: Logger
+    ) async throws -> NIOLoopBound<AgentSessionHandler> {
+        let server = self.server
+        return try await channel.eventLoop.submit {
+            let handler = AgentSessionHandler(server: server, nodeID: nodeID, sessionID: sessionID, encoder: encoder, logger: logger)
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+            try pipeline.addHandler(handler, position: .after(decoder))
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        }.get()
     }
 
     private func write(_ messages: [Message], encoder: inout FrameEncoder, outbound: WebSocketOutboundWriter) async throws {

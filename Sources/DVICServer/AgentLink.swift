@@ -2,24 +2,28 @@ public import DVICProtocol
 public import DVICServerCore
 import Synchronization
 
-/// One agent connection's outbound side: actors queue messages here and the
-/// connection's writer task sends them. The queue is bounded in bytes (estimated
-/// before encoding) and in entries; a link whose agent stops reading is closed
-/// instead of growing without end.
+/// One agent connection's outbound side, as the actors see it: `send` hands a batch to
+/// the connection (`deliver`, which writes it on the connection's event loop) without
+/// waiting. What is handed over but not yet written is bounded in bytes (estimated
+/// before encoding); a link whose agent stops reading is closed instead of growing
+/// without end.
 public final class AgentLink: NodeLink {
     public let sessionID: String
     public let nodeID: String
-    private let continuation: AsyncStream<[Message]>.Continuation
-    public let outbound: AsyncStream<[Message]>
+    private let deliver: @Sendable ([Message]) -> Void
     private let reason = Mutex<String?>(nil)
     private let pendingBytes = Atomic<Int>(0)
     private let maxPendingBytes: Int
+    private let endContinuation: AsyncStream<Never>.Continuation
+    /// Finishes when the link is closed, whoever closed it.
+    public let ended: AsyncStream<Never>
 
-    public init(nodeID: String, sessionID: String, maxPendingBytes: Int = 8 << 20, queueLimit: Int = 16_384) {
+    public init(nodeID: String, sessionID: String, maxPendingBytes: Int = 8 << 20, deliver: @escaping @Sendable ([Message]) -> Void) {
         self.nodeID = nodeID
         self.sessionID = sessionID
         self.maxPendingBytes = maxPendingBytes
-        (outbound, continuation) = AsyncStream<[Message]>.makeStream(bufferingPolicy: .bufferingOldest(queueLimit))
+        self.deliver = deliver
+        (ended, endContinuation) = AsyncStream<Never>.makeStream()
     }
 
     /// Estimated bytes of a batch: its data fields plus a little per message.
@@ -34,7 +38,7 @@ public final class AgentLink: NodeLink {
         }
     }
 
-    /// The writer reports what it wrote, so the estimate falls again.
+    /// The connection reports what it wrote, so the estimate falls again.
     public func written(_ messages: [Message]) {
         pendingBytes.subtract(Self.estimate(messages), ordering: .relaxed)
     }
@@ -43,28 +47,24 @@ public final class AgentLink: NodeLink {
 
     @discardableResult
     public func send(_ messages: [Message]) -> Bool {
+        guard closeReason == nil else { return false }
         let size = Self.estimate(messages)
         if pendingBytes.add(size, ordering: .relaxed).newValue > maxPendingBytes {
             pendingBytes.subtract(size, ordering: .relaxed)
             close(reason: "outbound queue over \(maxPendingBytes) bytes: the agent is not reading")
             return false
         }
-        switch continuation.yield(messages) {
-        case .enqueued:
-            return true
-        case .dropped:
-            close(reason: "outbound queue full: the agent is not reading")
-            return false
-        case .terminated:
-            return false
-        @unknown default:
-            return false
-        }
+        deliver(messages)
+        return true
     }
 
     public func close(reason: String) {
-        self.reason.withLock { if $0 == nil { $0 = reason } }
-        continuation.finish()
+        let first = self.reason.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }
+        if first { endContinuation.finish() }
     }
 
     /// Why the link was closed, if it was.

@@ -100,7 +100,7 @@ public final class FleetServer: Sendable {
                 switch (request.path ?? "").split(separator: "?").first {
                 case "/v1/agent":
                     return .upgrade([:]) { inbound, outbound, context in
-                        try await agentConnection.handle(inbound: inbound, outbound: outbound, logger: context.logger)
+                        try await agentConnection.handle(inbound: inbound, outbound: outbound, channel: channel, logger: context.logger)
                     }
                 case "/v1/stream":
                     guard Self.originAllowed(request.headerFields[.origin], host: request.authority, allowed: allowedOrigins) else {

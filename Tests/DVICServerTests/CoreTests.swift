@@ -2,6 +2,7 @@ import DVICProtocol
 @testable import DVICServer
 import DVICServerCore
 import Testing
+import Synchronization
 
 /// The actors' value-type cores, driven without I/O and with an injected time.
 @Suite struct NodeRegistryCoreTests {
@@ -270,8 +271,9 @@ import Testing
 
 @Suite struct AgentLinkTests {
     /// A link whose agent stops reading closes itself at the byte limit.
-    @Test func closesWhenTooMuchIsQueued() {
-        let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000)
+    @Test func closesWhenTooMuchIsQueued() async {
+        let delivered = Mutex(0)
+        let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000) { _ in delivered.withLock { $0 += 1 } }
         let chunk = Message.ptyInput(PtyInput(sessionID: "p", data: Array(repeating: 1, count: 300)))
         #expect(link.send([chunk]))
         #expect(link.send([chunk]))
@@ -279,10 +281,13 @@ import Testing
         #expect(!link.send([chunk]))
         #expect(link.closeReason?.contains("1000 bytes") == true)
         #expect(!link.send([.ping(Ping(nonce: 1))]))
+        // Only what was accepted reached the connection, and the link says it ended.
+        #expect(delivered.withLock { $0 } == 3)
+        for await _ in link.ended {}
     }
 
     @Test func writtenBatchesFreeTheirBytes() {
-        let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000)
+        let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000) { _ in }
         let chunk = [Message.ptyInput(PtyInput(sessionID: "p", data: Array(repeating: 1, count: 600)))]
         #expect(link.send(chunk))
         link.written(chunk)

@@ -54,6 +54,74 @@ import NIOWebSocket
         await fleet.stop()
     }
 
+    /// The session handler puts a message sent in several WebSocket frames back together,
+    /// as the protocol allows, and routes it once.
+    @Test func aMessageInFragmentsIsPutTogether() async throws {
+        let fleet = try await Fleet.start()
+        let agent = try await fleet.agents(1).first!
+        let outcome = try await rawSession(fleet, agent: agent) { writer in
+            var encoder = try FrameEncoder(compression: nil)
+            var whole = try encoder.encode([.ping(Ping(nonce: 41)), .ping(Ping(nonce: 42))])
+            let first = whole.readSlice(length: 3)!
+            let second = whole.readSlice(length: 5)!
+            try await writer.write(.custom(WebSocketFrame(fin: false, opcode: .binary, data: first)))
+            try await writer.write(.custom(WebSocketFrame(fin: false, opcode: .continuation, data: second)))
+            try await writer.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: whole)))
+            // An unfragmented one after it still routes.
+            try await writer.write(.binary(try encoder.encode([.ping(Ping(nonce: 43))])))
+        }
+        #expect(outcome.errors.isEmpty)
+        #expect(outcome.received.filter { if case .pong = $0 { true } else { false } } == [
+            .pong(Pong(nonce: 41)), .pong(Pong(nonce: 42)), .pong(Pong(nonce: 43)),
+        ])
+        await fleet.stop()
+    }
+
+    /// Fragments that break the rules end only that session, with the reason.
+    @Test func badFragmentsAndTextEndTheSession() async throws {
+        let fleet = try await Fleet.start { $0.limits.maxMessageBytes = 4096 }
+        let agents = try await fleet.agents(2)
+        let stray = try await rawSession(fleet, agent: agents[0]) { writer in
+            try await writer.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(bytes: [1, 2, 3]))))
+        }
+        #expect(stray.errors == ["protocol_error"])
+        let text = try await rawSession(fleet, agent: agents[0]) { writer in
+            try await writer.write(.text("hello"))
+        }
+        #expect(text.errors == ["protocol_error"])
+        // Each frame is under the limit; the message they make is not.
+        let oversized = try await rawSession(fleet, agent: agents[0]) { writer in
+            let part = ByteBuffer(repeating: 7, count: 3000)
+            try await writer.write(.custom(WebSocketFrame(fin: false, opcode: .binary, data: part)))
+            try await writer.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: part)))
+        }
+        #expect(oversized.errors == ["frame_too_large"])
+        agents[1].openStream(1, key: "demo:bystander001")
+        agents[1].sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
+        #expect(await agents[1].waitForAck(1, seq: 1))
+        await fleet.stop(agents)
+    }
+
+    /// Before its welcome an agent may send only its hello (Spec/protocol.md 5.1): one
+    /// that does not wait is told so and closed, whichever way its messages were read
+    /// (before or after the session handler was in place), and nobody else notices.
+    @Test func messagesSentBeforeTheWelcomeEndTheSession() async throws {
+        let fleet = try await Fleet.start()
+        let agents = try await fleet.agents(2)
+        for round in 0..<3 {
+            let outcome = try await rawSession(fleet, agent: agents[0], waitForWelcome: false) { writer in
+                var encoder = try FrameEncoder(compression: nil)
+                for nonce in 1...20 { try await writer.write(.binary(try encoder.encode([.ping(Ping(nonce: UInt64(nonce)))]))) }
+            }
+            #expect(outcome.errors == ["protocol_error"], "round \(round)")
+            #expect(!outcome.received.contains { if case .pong = $0 { true } else { false } }, "round \(round)")
+        }
+        agents[1].openStream(1, key: "demo:bystander002")
+        agents[1].sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
+        #expect(await agents[1].waitForAck(1, seq: 1))
+        await fleet.stop(agents)
+    }
+
     @Test func oversizedRequestBodyIs413() async throws {
         let fleet = try await Fleet.start()
         let big = Data(repeating: 0x61, count: 300 * 1024)
@@ -70,7 +138,10 @@ import NIOWebSocket
     }
 
     /// Handshakes as `agent` by hand, runs `act`, and collects what comes back for a second.
-    func rawSession(_ fleet: Fleet, agent: SimulatedAgent, act: @escaping @Sendable (WebSocketOutboundWriter) async throws -> Void) async throws -> Outcome {
+    /// With `waitForWelcome` false, `act` runs right after the hello.
+    func rawSession(
+        _ fleet: Fleet, agent: SimulatedAgent, waitForWelcome: Bool = true, act: @escaping @Sendable (WebSocketOutboundWriter) async throws -> Void
+    ) async throws -> Outcome {
         agent.disconnect()
         let collected = Collected()
         _ = try await WebSocketClient.connect(url: fleet.harness.agentURL, logger: Logger(label: "raw")) { inbound, writer, _ in
@@ -80,7 +151,11 @@ import NIOWebSocket
             guard case .binary(let first)? = try await iterator.next(), case .challenge(let challenge)? = try decoder.decode(message: first).first else { return }
             let signature = try agent.privateKey.signature(for: HelloSignature.signedBytes(nonce: challenge.nonce, nodeID: agent.nodeID))
             try await writer.write(.binary(try encoder.encode([.hello(Hello(version: 1, nodeID: agent.nodeID, agentVersion: "raw", capabilities: [], signature: Array(signature)))])))
-            _ = try await iterator.next()  // welcome
+            if waitForWelcome {
+                guard case .binary(let welcome)? = try await iterator.next(), case .welcome? = try decoder.decode(message: welcome).first else {
+                    throw HarnessError("no welcome")
+                }
+            }
             try await act(writer)
             // Listen for a second, then hang up (if the server has not already).
             let closer = Task {
