@@ -62,15 +62,16 @@ public struct AgentConnection: Sendable {
             try await refuse(outbound, encoder: &encoder, code: "protocol_error", reason: "expected a binary hello")
             return
         }
-        let first: Message?
+        let opened: [Message]
         do throws(ProtocolError) {
-            first = try decoder.decode(message: buffer).first
+            opened = try decoder.decode(message: buffer)
         } catch {
             try await refuse(outbound, encoder: &encoder, code: error.name, reason: error.message)
             return
         }
-        guard case .hello(let hello)? = first else {
-            try await refuse(outbound, encoder: &encoder, code: "protocol_error", reason: "expected hello")
+        // The hello alone: anything sent with it would come before the welcome.
+        guard opened.count == 1, case .hello(let hello) = opened[0] else {
+            try await refuse(outbound, encoder: &encoder, code: "protocol_error", reason: "expected a hello and nothing else before the welcome")
             return
         }
         guard server.clock.now() - challengedAt <= Int64(configuration.limits.handshakeTimeoutSeconds) * 1000 else {
@@ -113,8 +114,9 @@ public struct AgentConnection: Sendable {
         let handler = try await installSessionHandler(
             channel: channel, nodeID: nodeID, sessionID: sessionID,
             encoder: try FrameEncoder(compression: writerCompression), logger: connectionLogger)
+        let mailbox = server.agentMailboxes.mailbox(for: handler.eventLoop)
         let link = AgentLink(nodeID: nodeID, sessionID: sessionID, maxPendingBytes: configuration.limits.maxPendingOutboundBytes) { messages in
-            handler.eventLoop.execute { handler.value.write(messages) }
+            mailbox.post(handler, messages)
         }
         // Online before the welcome goes out, so that an agent holding its welcome is a
         // node commands reach (a command sent just after an agent's welcome found the node

@@ -113,9 +113,10 @@ final class AgentSessionHandler: ChannelDuplexHandler {
 
     // MARK: Writing
 
-    /// Encodes a batch as one binary message and writes it; flushed once per
-    /// event-loop turn, so the acknowledgements of one turn share a syscall.
-    func write(_ messages: [Message]) {
+    /// Encodes a batch as one binary message and writes it. Flushed once per
+    /// event-loop turn, so the acknowledgements of one turn share a syscall; with
+    /// `flush` false the caller flushes (`EventLoopMailbox`, after its whole batch).
+    func write(_ messages: [Message], flush: Bool = true) {
         guard started, let context, let link else {
             held.append(messages)
             return
@@ -135,13 +136,13 @@ final class AgentSessionHandler: ChannelDuplexHandler {
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in link.written(messages) }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, data: buffer)), promise: promise)
-        if !flushQueued {
+        if flush && !flushQueued {
             flushQueued = true
             context.eventLoop.execute { [weak self] in self?.flushNow() }
         }
     }
 
-    private func flushNow() {
+    func flushNow() {
         flushQueued = false
         context?.flush()
     }

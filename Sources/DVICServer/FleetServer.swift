@@ -35,6 +35,8 @@ public final class FleetServer: Sendable {
     /// Agent update rollouts (`POST /v1/updates`).
     public let updates: UpdateRollouts
     public let serverMetrics = ServerMetrics()
+    /// Where actors' messages to agents wait for their connection's event loop.
+    let agentMailboxes = EventLoopMailbox.Directory()
     /// Last keepalive sequence number and uptime per device, to drop resent keepalives.
     let deviceSequences = Mutex<[String: (seq: UInt64, uptime: UInt64)]>([:])
     private let generatedPassword = Mutex<String?>(nil)
