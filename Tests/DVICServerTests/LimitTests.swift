@@ -34,9 +34,7 @@ import NIOWebSocket
         }
         #expect(outcome.errors.contains("frame_too_large"))
         #expect(outcome.closed)
-        agents[1].openStream(1, key: "demo:other000001")
-        agents[1].sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
-        #expect(await agents[1].waitForAck(1, seq: 1))
+        await expectStillServed(agents[1], key: "demo:other000001")
         await fleet.stop(agents)
     }
 
@@ -96,9 +94,7 @@ import NIOWebSocket
             try await writer.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: part)))
         }
         #expect(oversized.errors == ["frame_too_large"])
-        agents[1].openStream(1, key: "demo:bystander001")
-        agents[1].sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
-        #expect(await agents[1].waitForAck(1, seq: 1))
+        await expectStillServed(agents[1], key: "demo:bystander001")
         await fleet.stop(agents)
     }
 
@@ -128,9 +124,7 @@ import NIOWebSocket
                 #expect(pongs.isEmpty, "round \(round)")
             }
         }
-        agents[1].openStream(1, key: "demo:bystander002")
-        agents[1].sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
-        #expect(await agents[1].waitForAck(1, seq: 1))
+        await expectStillServed(agents[1], key: "demo:bystander002")
         await fleet.stop(agents)
     }
 
@@ -141,6 +135,13 @@ import NIOWebSocket
         #expect(reply.status == 413)
         #expect(try await fleet.admin.get("/healthz").status == 200)
         await fleet.stop()
+    }
+
+    /// A bystander's logs are still taken and acknowledged.
+    func expectStillServed(_ agent: SimulatedAgent, key: String) async {
+        agent.openStream(1, key: key)
+        agent.sendLogs(1, firstSeq: 1, texts: ["unaffected"], timestamp: now)
+        #expect(await agent.waitForAck(1, seq: 1))
     }
 
     struct Outcome {
