@@ -234,9 +234,9 @@ public actor SelfUpdater {
         pthread_sigmask(SIG_SETMASK, &empty, nil)
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
-        // Without this the new image keeps what NIO left open (the old server connection,
-        // the download's socket, epoll sets): a descriptor leak per update, and a socket
-        // whose peer never sees it end.
+        // Without this the new image keeps what NIO still has open (NIO's descriptors are
+        // not close-on-exec; the update test saw a socket and two epoll sets carried
+        // over): a leak per update, and a socket whose peer never sees it end.
         _ = dvic_cloexec_from(3)
         let argv = [executable] + arguments
         _ = withCStrings(argv) { cArgv in execv(executable, cArgv) }

@@ -12,6 +12,8 @@ public final class AgentLink: NodeLink {
     public let nodeID: String
     private let deliver: @Sendable ([Message]) -> Void
     private let reason = Mutex<String?>(nil)
+    /// `reason != nil`, read without the lock on every send.
+    private let isClosed = Atomic<Bool>(false)
     private let pendingBytes = Atomic<Int>(0)
     private let maxPendingBytes: Int
     private let endContinuation: AsyncStream<Never>.Continuation
@@ -47,7 +49,7 @@ public final class AgentLink: NodeLink {
 
     @discardableResult
     public func send(_ messages: [Message]) -> Bool {
-        guard closeReason == nil else { return false }
+        guard !isClosed.load(ordering: .acquiring) else { return false }
         let size = Self.estimate(messages)
         if pendingBytes.add(size, ordering: .relaxed).newValue > maxPendingBytes {
             pendingBytes.subtract(size, ordering: .relaxed)
@@ -64,7 +66,10 @@ public final class AgentLink: NodeLink {
             current = reason
             return true
         }
-        if first { endContinuation.finish() }
+        if first {
+            isClosed.store(true, ordering: .releasing)
+            endContinuation.finish()
+        }
     }
 
     /// Why the link was closed, if it was.

@@ -67,7 +67,8 @@ final class AgentSessionHandler: ChannelDuplexHandler {
     /// Set on a fatal error or at the end: nothing more is read or routed.
     private var stopped = false
     /// A message arrived before the welcome was written (Spec/protocol.md 5.1: the
-    /// connection closes); `start` then refuses instead of welcoming.
+    /// connection closes); `start` then refuses instead of welcoming. Nothing is routed
+    /// before `start`, which is what makes a link.
     private var early = false
 
     init(server: FleetServer, nodeID: String, sessionID: String, encoder: FrameEncoder, logger: Logger) {
@@ -99,7 +100,6 @@ final class AgentSessionHandler: ChannelDuplexHandler {
         started = true
         if early {
             held = []
-            stopped = false
             return fatal("protocol_error", "a message came before the welcome")
         }
         server.serverMetrics.framesOut.increment()
@@ -114,12 +114,14 @@ final class AgentSessionHandler: ChannelDuplexHandler {
     // MARK: Writing
 
     /// Encodes a batch as one binary message and writes it. Flushed once per
-    /// event-loop turn, so the acknowledgements of one turn share a syscall; with
-    /// `flush` false the caller flushes (`EventLoopMailbox`, after its whole batch).
-    func write(_ messages: [Message], flush: Bool = true) {
+    /// event-loop turn, so the acknowledgements of one turn share a syscall. With
+    /// `flush` false the caller flushes instead (`EventLoopMailbox`, after its whole
+    /// batch); true then means this connection now waits for that flush.
+    @discardableResult
+    func write(_ messages: [Message], flush: Bool = true) -> Bool {
         guard started, let context, let link else {
             held.append(messages)
-            return
+            return false
         }
         var buffer = context.channel.allocator.buffer(capacity: 64)
         do {
@@ -129,17 +131,18 @@ final class AgentSessionHandler: ChannelDuplexHandler {
             // connection visibly rather than drop the message.
             logger.error("cannot encode for the agent", metadata: ["error": "\(error)"])
             link.close(reason: "server cannot encode: \(error)")
-            return
+            return false
         }
         server.serverMetrics.framesOut.increment(by: Int64(messages.count))
         server.serverMetrics.bytesOut.increment(by: Int64(buffer.readableBytes))
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in link.written(messages) }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, data: buffer)), promise: promise)
-        if flush && !flushQueued {
-            flushQueued = true
-            context.eventLoop.execute { [weak self] in self?.flushNow() }
-        }
+        guard !flushQueued else { return false }
+        flushQueued = true
+        guard flush else { return true }
+        context.eventLoop.assumeIsolated().execute { self.flushNow() }
+        return false
     }
 
     func flushNow() {
@@ -199,9 +202,8 @@ final class AgentSessionHandler: ChannelDuplexHandler {
     /// arrives), then routed in order.
     func receive(_ buffer: ByteBuffer) {
         guard !stopped else { return }
-        guard let link else {
+        guard link != nil else {
             early = true
-            stopped = true
             return
         }
         let metrics = server.serverMetrics
@@ -209,7 +211,7 @@ final class AgentSessionHandler: ChannelDuplexHandler {
         let decoded: [Message]
         do throws(ProtocolError) {
             decoded = try decoder.decode(message: buffer) { error in
-                link.send([.error(ErrorMessage(code: error.name, fatal: false, message: error.message))])
+                write([.error(ErrorMessage(code: error.name, fatal: false, message: error.message))])
             }
         } catch {
             logger.warning("closing on a protocol error", metadata: ["error": "\(error)"])
@@ -236,10 +238,10 @@ final class AgentSessionHandler: ChannelDuplexHandler {
 
     /// Routes waiting messages until one needs a task; that one's end resumes here.
     private func drain() {
-        while !routing, !stopped, let message = backlog.popFirst() {
+        while !routing, !stopped, let context, let message = backlog.popFirst() {
             guard let slow = route(message) else { continue }
             routing = true
-            let loop = NIOLoopBound(self, eventLoop: context!.eventLoop)
+            let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
             Task {
                 await slow()
                 loop.eventLoop.execute {
@@ -265,7 +267,6 @@ final class AgentSessionHandler: ChannelDuplexHandler {
             fatal("protocol_error", "a message came before the welcome")
         } else {
             early = true
-            stopped = true
         }
     }
 

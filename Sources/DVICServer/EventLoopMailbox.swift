@@ -35,13 +35,12 @@ final class EventLoopMailbox: Sendable {
     private func drain() {
         let batch = inbox.take()
         guard !batch.isEmpty else { return }
-        var touched: [ObjectIdentifier: AgentSessionHandler] = [:]
+        var unflushed: [AgentSessionHandler] = []
         for delivery in batch {
             let handler = delivery.handler.value
-            handler.write(delivery.messages, flush: false)
-            touched[ObjectIdentifier(handler)] = handler
+            if handler.write(delivery.messages, flush: false) { unflushed.append(handler) }
         }
-        for handler in touched.values { handler.flushNow() }
+        for handler in unflushed { handler.flushNow() }
         eventLoop.execute { self.drain() }
     }
 

@@ -271,7 +271,7 @@ import Synchronization
 
 @Suite struct AgentLinkTests {
     /// A link whose agent stops reading closes itself at the byte limit.
-    @Test func closesWhenTooMuchIsQueued() async {
+    @Test(.timeLimit(.minutes(1))) func closesWhenTooMuchIsQueued() async {
         let delivered = Mutex(0)
         let link = AgentLink(nodeID: "n", sessionID: "s", maxPendingBytes: 1000) { _ in delivered.withLock { $0 += 1 } }
         let chunk = Message.ptyInput(PtyInput(sessionID: "p", data: Array(repeating: 1, count: 300)))
