@@ -137,12 +137,11 @@ public struct AgentConnection: Sendable {
                 try? await outbound.close(.normalClosure, reason: link.closeReason)
             }
             do {
-                while let message = try await messages.next() {
+                while try await messages.next() != nil {
                     // Only a message read before the handler was in the pipeline, so
-                    // before the welcome, arrives here (the handler takes the rest).
-                    if case .binary = message {
-                        handler.eventLoop.execute { handler.value.refuseEarly() }
-                    }
+                    // before the welcome, arrives here (the handler takes the rest);
+                    // text or binary, it is refused.
+                    handler.eventLoop.execute { handler.value.refuseEarly() }
                 }
             } catch {
                 connectionLogger.info("agent connection ended", metadata: ["error": "\(error)"])

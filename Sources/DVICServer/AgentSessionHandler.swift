@@ -66,10 +66,10 @@ final class AgentSessionHandler: ChannelDuplexHandler {
     private var readHeld = false
     /// Set on a fatal error or at the end: nothing more is read or routed.
     private var stopped = false
-    /// A message arrived before the welcome was written (Spec/protocol.md 5.1: the
-    /// connection closes); `start` then refuses instead of welcoming. Nothing is routed
-    /// before `start`, which is what makes a link.
-    private var early = false
+    /// A fatal error before `start` (a message before the welcome, which
+    /// Spec/protocol.md 5.1 forbids, or a bad frame): `start` sends it and closes
+    /// instead of welcoming, since there is no link to close before then.
+    private var refusal: ErrorMessage?
 
     init(server: FleetServer, nodeID: String, sessionID: String, encoder: FrameEncoder, logger: Logger) {
         let limits = server.configuration.limits
@@ -98,9 +98,11 @@ final class AgentSessionHandler: ChannelDuplexHandler {
         self.link = link
         guard let context else { return }
         started = true
-        if early {
+        if let refusal {
             held = []
-            return fatal("protocol_error", "a message came before the welcome")
+            write([.error(refusal)])
+            link.close(reason: "\(refusal.code): \(refusal.message)")
+            return
         }
         server.serverMetrics.framesOut.increment()
         server.serverMetrics.bytesOut.increment(by: Int64(welcome.readableBytes))
@@ -202,10 +204,8 @@ final class AgentSessionHandler: ChannelDuplexHandler {
     /// arrives), then routed in order.
     func receive(_ buffer: ByteBuffer) {
         guard !stopped else { return }
-        guard link != nil else {
-            early = true
-            return
-        }
+        // Nothing is routed before `start`, which is what makes a link.
+        guard link != nil else { return refuseEarly() }
         let metrics = server.serverMetrics
         metrics.bytesIn.increment(by: Int64(buffer.readableBytes))
         let decoded: [Message]
@@ -260,14 +260,10 @@ final class AgentSessionHandler: ChannelDuplexHandler {
         context.read()
     }
 
-    /// A message reached the connection's task before this handler was in the pipeline,
-    /// so before the welcome: the same violation as `early`.
+    /// A message came before the welcome: read here before `start`, or by the
+    /// connection's task before this handler was in the pipeline.
     func refuseEarly() {
-        if started {
-            fatal("protocol_error", "a message came before the welcome")
-        } else {
-            early = true
-        }
+        fatal("protocol_error", "a message came before the welcome")
     }
 
     /// Ends the session on a fatal protocol error: the agent hears why, then the link
@@ -277,8 +273,13 @@ final class AgentSessionHandler: ChannelDuplexHandler {
         stopped = true
         backlog.removeAll()
         fragments = nil
-        write([.error(ErrorMessage(code: code, fatal: true, message: reason))])
-        link?.close(reason: "\(code): \(reason)")
+        let error = ErrorMessage(code: code, fatal: true, message: reason)
+        guard started, let link else {
+            refusal = error
+            return
+        }
+        write([.error(error)])
+        link.close(reason: "\(code): \(reason)")
     }
 
     // MARK: Routing

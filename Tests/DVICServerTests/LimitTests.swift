@@ -33,7 +33,7 @@ import NIOWebSocket
             try await writer.write(.binary(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0x10, 0x38])))
         }
         #expect(outcome.errors.contains("frame_too_large"))
-        #expect(outcome.closed)
+        #expect(outcome.closedBecause?.hasPrefix("frame_too_large") == true)
         await expectStillServed(agents[1], key: "demo:other000001")
         await fleet.stop(agents)
     }
@@ -83,10 +83,12 @@ import NIOWebSocket
             try await writer.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(bytes: [1, 2, 3]))))
         }
         #expect(stray.errors == ["protocol_error"])
+        #expect(stray.closedBecause?.hasPrefix("protocol_error") == true)
         let text = try await rawSession(fleet, agent: agents[0]) { writer in
             try await writer.write(.text("hello"))
         }
         #expect(text.errors == ["protocol_error"])
+        #expect(text.closedBecause?.hasPrefix("protocol_error") == true)
         // Each frame is under the limit; the message they make is not.
         let oversized = try await rawSession(fleet, agent: agents[0]) { writer in
             let part = ByteBuffer(repeating: 7, count: 3000)
@@ -94,6 +96,7 @@ import NIOWebSocket
             try await writer.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: part)))
         }
         #expect(oversized.errors == ["frame_too_large"])
+        #expect(oversized.closedBecause?.hasPrefix("frame_too_large") == true)
         await expectStillServed(agents[1], key: "demo:bystander001")
         await fleet.stop(agents)
     }
@@ -110,6 +113,7 @@ import NIOWebSocket
         #expect(withHello.errors == ["protocol_error"])
         #expect(!withHello.received.contains { if case .pong = $0 { true } else { false } })
         #expect(!withHello.received.contains { if case .welcome = $0 { true } else { false } })
+        #expect(withHello.closedBecause?.hasPrefix("protocol_error") == true)
 
         for round in 0..<3 {
             let outcome = try await rawSession(fleet, agent: agents[0], waitForWelcome: false) { writer in
@@ -122,7 +126,17 @@ import NIOWebSocket
             } else {
                 #expect(outcome.errors == ["protocol_error"], "round \(round)")
                 #expect(pongs.isEmpty, "round \(round)")
+                #expect(outcome.closedBecause?.hasPrefix("protocol_error") == true, "round \(round)")
             }
+        }
+        // A text message is never allowed, so right after the hello it ends the session
+        // whichever side of the welcome it arrives.
+        for round in 0..<3 {
+            let text = try await rawSession(fleet, agent: agents[0], waitForWelcome: false) { writer in
+                try await writer.write(.text("hello again"))
+            }
+            #expect(text.errors == ["protocol_error"], "round \(round)")
+            #expect(text.closedBecause?.hasPrefix("protocol_error") == true, "round \(round)")
         }
         await expectStillServed(agents[1], key: "demo:bystander002")
         await fleet.stop(agents)
@@ -147,7 +161,9 @@ import NIOWebSocket
     struct Outcome {
         var errors: [String] = []
         var received: [Message] = []
-        var closed = false
+        /// The reason in the server's close frame when the server ended the session; nil
+        /// when the client hung up after its second.
+        var closedBecause: String?
     }
 
     /// Handshakes as `agent` by hand, runs `act`, and collects what comes back for a second.
@@ -158,7 +174,7 @@ import NIOWebSocket
     ) async throws -> Outcome {
         agent.disconnect()
         let collected = Collected()
-        _ = try await WebSocketClient.connect(url: fleet.harness.agentURL, logger: Logger(label: "raw")) { inbound, writer, _ in
+        let close = try await WebSocketClient.connect(url: fleet.harness.agentURL, logger: Logger(label: "raw")) { inbound, writer, _ in
             var decoder = FrameDecoder()
             var encoder = try FrameEncoder(compression: nil)
             var iterator = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
@@ -186,7 +202,7 @@ import NIOWebSocket
             }
         }
         var outcome = await collected.outcome
-        outcome.closed = true
+        outcome.closedBecause = close?.reason
         return outcome
     }
 
