@@ -63,8 +63,11 @@ final class SQLiteDatabase: Sendable {
 
         let opened: Result<(SQLiteConnection, SQLiteConnection, [SQLiteConnection]), StoreError>
         do {
+            // Both background threads yield to the event loops (`BackgroundPriority`).
+            try await checkpointPool.runIfActive { _ = BackgroundPriority.lowerCallingThread() }
             opened = try await writerPool.runIfActive {
                 Result { () throws(StoreError) -> (SQLiteConnection, SQLiteConnection, [SQLiteConnection]) in
+                    _ = BackgroundPriority.lowerCallingThread()
                     let writer = try SQLiteConnection(path: path, mode: .readWrite)
                     do throws(StoreError) {
                         try Self.configureWriter(writer)
@@ -130,6 +133,15 @@ final class SQLiteDatabase: Sendable {
     /// WAL frames (4 KiB pages) after which the writer checkpoints at COMMIT itself: 32 MiB,
     /// against 1,000 by default, since `checkpointLoop` normally does it.
     static let fallbackCheckpointFrames = 8192
+
+    /// The nice values of the writer, checkpointer and a reader thread (for tests of
+    /// `BackgroundPriority`); nil where they cannot be read.
+    func threadNiceValues() async -> (writer: Int32?, checkpointer: Int32?, reader: Int32?) {
+        let writer = try? await self.writerPool.runIfActive { BackgroundPriority.callingThreadNice() }
+        let checkpointer = try? await self.checkpointPool.runIfActive { BackgroundPriority.callingThreadNice() }
+        let reader = try? await self.readerPool.runIfActive { BackgroundPriority.callingThreadNice() }
+        return (writer ?? nil, checkpointer ?? nil, reader ?? nil)
+    }
 
     /// Copies committed WAL frames into the file on the checkpoint thread until the
     /// database closes: every 100 ms, sooner while frames are left over. A failure is
