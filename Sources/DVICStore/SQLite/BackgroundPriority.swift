@@ -14,8 +14,9 @@ import Glibc
 /// whenever it woke. At nice +5 the loops go first and the writer takes the rest; it
 /// still gets every idle cycle, so nothing it stores is lost or refused, only later
 /// when the machine is saturated. Measured with `tools/loadtest fleet` on two cores
-/// (Benchmarks/README.md, sixth round): a broadcast's p50 fell from 0.9 s to 0.56 s with
-/// ingest lag unchanged. Readers keep the normal priority: a person waits on them.
+/// (Benchmarks/README.md, sixth round): a broadcast's p50 fell from 0.92 s to 0.57 s over
+/// 60 s, and to a median of 0.84 s against 1.09-1.22 s over 5 minutes, with ingest lag
+/// unchanged. Readers keep the normal priority: a person waits on them.
 enum BackgroundPriority {
     /// Nice +5: the writer keeps about a third of a normal thread's weight when every
     /// thread wants the CPU, and all of it otherwise.
