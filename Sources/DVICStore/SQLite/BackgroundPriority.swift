@@ -22,19 +22,14 @@ enum BackgroundPriority {
     /// thread wants the CPU, and all of it otherwise.
     static let niceIncrement: Int32 = 5
 
-    /// Lowers the calling thread by `niceIncrement` (capped at 19, the lowest); returns
-    /// its nice value after, or nil where the system has no per-thread nice or refused
-    /// (the thread then runs as before: a slower broadcast, never a failure).
-    @discardableResult
-    static func lowerCallingThread() -> Int32? {
+    /// Lowers the calling thread by `niceIncrement` (capped at 19, the lowest). Where the
+    /// system has no per-thread nice or refuses, the thread runs as before: a slower
+    /// broadcast under load, never a failure.
+    static func lowerCallingThread() {
         #if os(Linux)
-        guard let current = callingThreadNice() else { return nil }
-        let target = min(19, current + niceIncrement)
+        guard let current = callingThreadNice() else { return }
         // `who` 0 is the calling thread, not the process: Linux keeps nice per thread.
-        guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, target) == 0 else { return nil }
-        return target
-        #else
-        return nil
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(19, current + niceIncrement))
         #endif
     }
 

@@ -64,10 +64,10 @@ final class SQLiteDatabase: Sendable {
         let opened: Result<(SQLiteConnection, SQLiteConnection, [SQLiteConnection]), StoreError>
         do {
             // Both background threads yield to the event loops (`BackgroundPriority`).
-            try await checkpointPool.runIfActive { _ = BackgroundPriority.lowerCallingThread() }
+            try await checkpointPool.runIfActive { BackgroundPriority.lowerCallingThread() }
             opened = try await writerPool.runIfActive {
                 Result { () throws(StoreError) -> (SQLiteConnection, SQLiteConnection, [SQLiteConnection]) in
-                    _ = BackgroundPriority.lowerCallingThread()
+                    BackgroundPriority.lowerCallingThread()
                     let writer = try SQLiteConnection(path: path, mode: .readWrite)
                     do throws(StoreError) {
                         try Self.configureWriter(writer)
