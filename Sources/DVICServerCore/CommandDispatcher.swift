@@ -36,7 +36,8 @@ public actor CommandDispatcher: Service {
     private let clock: FleetClock
     private let logger: Logger
     private var viewers: [Int: any ViewerSink] = [:]
-    /// Command output and exits from agent connections (`submit`).
+    /// Command output and exits from agent connections (`submit`). No gather (unlike
+    /// the ingest inboxes): a person is waiting for these results.
     private let reports = ActorInbox<Report>()
     private var nextID: UInt64 = 0
     private let idPrefix: String
@@ -113,11 +114,11 @@ public actor CommandDispatcher: Service {
     /// here, one to the registry for the node's tags and one to the hub. A drain takes
     /// them in order, many at a time, with one registry and one hub hop for all.
     public nonisolated func submit(nodeID: String, output: CommandOutput) {
-        if reports.push(.init(nodeID: nodeID, output: output, exit: nil)) { Task { await self.drainReports() } }
+        reports.push(.init(nodeID: nodeID, output: output, exit: nil)) { await self.drainReports() }
     }
 
     public nonisolated func submit(nodeID: String, exit: CommandExit) {
-        if reports.push(.init(nodeID: nodeID, output: nil, exit: exit)) { Task { await self.drainReports() } }
+        reports.push(.init(nodeID: nodeID, output: nil, exit: exit)) { await self.drainReports() }
     }
 
     private func drainReports() async {

@@ -23,7 +23,7 @@ public actor LogRouter: Service {
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     private var tagsByNode: [String: [String]] = [:]
     /// Agent batches handed over without a hop each (`submit`).
-    private let inbox = ActorInbox<Submitted>()
+    private let inbox = ActorInbox<Submitted>(gather: .milliseconds(10))
     private var learnedNodes: Set<String> = []
 
     public private(set) var rowsStored = 0
@@ -97,9 +97,7 @@ public actor LogRouter: Service {
     /// per hop (`ActorInbox`). The ack still follows the commit.
     public nonisolated func submit(nodeID: String, nodeTags: [String], sessionID: String, streamID: UInt32, streamKey: String, batch: LogBatch) {
         let item = Submitted(nodeID: nodeID, nodeTags: nodeTags, sessionID: sessionID, streamID: streamID, streamKey: streamKey, batch: batch)
-        if inbox.push(item) {
-            Task { await self.drainInbox() }
-        }
+        inbox.push(item) { await self.drainInbox() }
     }
 
     /// Batches submitted and not yet taken in (for /metrics).

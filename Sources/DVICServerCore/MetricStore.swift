@@ -23,7 +23,7 @@ public actor MetricStore: Service {
     private var finished: [MetricStoreCore.Rollup] = []
     public private(set) var samplesRecorded = 0
     /// Agent samples handed over without a hop each (`submit`).
-    private let inbox = ActorInbox<Sample>()
+    private let inbox = ActorInbox<Sample>(gather: .milliseconds(10))
 
     private struct Sample: Sendable {
         var nodeID: String
@@ -51,9 +51,7 @@ public actor MetricStore: Service {
     /// Records a sample from an agent connection without waiting for the store: samples
     /// gather and are recorded in order, many per hop (`ActorInbox`).
     public nonisolated func submit(nodeID: String, nodeTags: [String], timestamp: Int64, values: [(name: String, value: Double)]) {
-        if inbox.push(Sample(nodeID: nodeID, nodeTags: nodeTags, timestamp: timestamp, values: values)) {
-            Task { await self.drainInbox() }
-        }
+        inbox.push(Sample(nodeID: nodeID, nodeTags: nodeTags, timestamp: timestamp, values: values)) { await self.drainInbox() }
     }
 
     /// Records everything submitted so far; readers call it first, so a sample submitted

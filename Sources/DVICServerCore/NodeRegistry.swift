@@ -20,7 +20,7 @@ public actor NodeRegistry: Service {
     /// Each node's tags, for agent connections to read without a hop.
     public nonisolated let tagIndex = NodeTagIndex()
     /// Nodes heard from (`noteSeen`), taken in by one drain per hop rather than a hop each.
-    private let sightings = ActorInbox<String>()
+    private let sightings = ActorInbox<String>(gather: .milliseconds(10))
 
     public init(store: any FleetStore, hub: StreamHub, links: LinkDirectory, clock: FleetClock = .system, agentTimeoutMs: Int64 = 30_000, logger: Logger) {
         self.core = NodeRegistryCore(agentTimeoutMs: agentTimeoutMs)
@@ -111,7 +111,7 @@ public actor NodeRegistry: Service {
     /// 10,000 round trips a second. Drained in order, many per hop; the offline tick
     /// drains first, so a sighting still queued never lets a node time out.
     public nonisolated func noteSeen(_ nodeID: String) {
-        if sightings.push(nodeID) { Task { await self.drainSightings() } }
+        sightings.push(nodeID) { await self.drainSightings() }
     }
 
     private func drainSightings() async {
