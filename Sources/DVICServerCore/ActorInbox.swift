@@ -12,11 +12,11 @@ import Synchronization
 /// before it suspends, so two drains never interleave one another's items.
 ///
 /// A drain started by `push(_:startingDrain:)` waits `gather` first. Why: at 10,000
-/// nodes the ingest inboxes started about 4,500 drains a second, a few items each, and
-/// every one woke a pool thread (11,700 futex calls a second in the server). A 10 ms
-/// gather cut that to 2,500 and the server's CPU by about 4 % for the same load
-/// (Benchmarks/README.md, seventh round); what a reader asks for is never late, since
-/// readers drain the inbox themselves before they answer.
+/// nodes the ingest inboxes started about 4,500 drains a second (counted in the sixth
+/// round), a few items each, and every one woke a pool thread: 11,700 futex calls a
+/// second in the server. A 10 ms gather cut that to about 2,500, and the server's CPU
+/// for the same load by about 4 % (Benchmarks/README.md, "Seventh round"). A reader is
+/// never answered late, since readers drain the inbox themselves before they answer.
 public final class ActorInbox<Item: Sendable>: Sendable {
     private struct State {
         var items: [Item] = []
