@@ -11,12 +11,13 @@ import Synchronization
 /// Order is kept: items are taken in push order, and a drain processes what it took
 /// before it suspends, so two drains never interleave one another's items.
 ///
-/// A drain started by `push(_:startingDrain:)` waits `gather` first. Why: at 10,000
-/// nodes the ingest inboxes started about 4,500 drains a second (counted in the sixth
-/// round), a few items each, and every one woke a pool thread: 11,700 futex calls a
-/// second in the server. A 10 ms gather cut that to about 2,500, and the server's CPU
-/// for the same load by about 4 % (Benchmarks/README.md, "Seventh round"). A reader is
-/// never answered late, since readers drain the inbox themselves before they answer.
+/// A drain started by `push(_:startingDrain:)` waits `gather` first (`Duration.ingestGather`
+/// for the ingest inboxes). Why: at 10,000 nodes the ingest inboxes started about 4,500
+/// drains a second (a temporary counter's figure), a few items each, and every one woke a
+/// pool thread: 11,700 futex calls a second in the server. A 10 ms gather cut that to
+/// about 2,500, and the server's CPU for the same load by about 4 % (Benchmarks/README.md,
+/// "Seventh round"). A reader is never answered late, since readers drain the inbox
+/// themselves before they answer.
 public final class ActorInbox<Item: Sendable>: Sendable {
     private struct State {
         var items: [Item] = []
@@ -67,4 +68,11 @@ public final class ActorInbox<Item: Sendable>: Sendable {
 
     /// Items waiting (for /metrics and tests).
     public var count: Int { state.withLock { $0.items.count } }
+}
+
+extension Duration {
+    /// The gather of the ingest inboxes (`LogRouter`, `MetricStore`, the registry's
+    /// sightings); why it exists is `ActorInbox`'s comment. One value for the three, so
+    /// that it is tuned in one place.
+    static let ingestGather: Duration = .milliseconds(10)
 }

@@ -23,7 +23,7 @@ public actor LogRouter: Service {
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     private var tagsByNode: [String: [String]] = [:]
     /// Agent batches handed over without a hop each (`submit`).
-    private let inbox = ActorInbox<Submitted>(gather: .milliseconds(10))
+    private let inbox = ActorInbox<Submitted>(gather: .ingestGather)
     private var learnedNodes: Set<String> = []
 
     public private(set) var rowsStored = 0

@@ -23,7 +23,7 @@ public actor MetricStore: Service {
     private var finished: [MetricStoreCore.Rollup] = []
     public private(set) var samplesRecorded = 0
     /// Agent samples handed over without a hop each (`submit`).
-    private let inbox = ActorInbox<Sample>(gather: .milliseconds(10))
+    private let inbox = ActorInbox<Sample>(gather: .ingestGather)
 
     private struct Sample: Sendable {
         var nodeID: String

@@ -20,7 +20,7 @@ public actor NodeRegistry: Service {
     /// Each node's tags, for agent connections to read without a hop.
     public nonisolated let tagIndex = NodeTagIndex()
     /// Nodes heard from (`noteSeen`), taken in by one drain per hop rather than a hop each.
-    private let sightings = ActorInbox<String>(gather: .milliseconds(10))
+    private let sightings = ActorInbox<String>(gather: .ingestGather)
 
     public init(store: any FleetStore, hub: StreamHub, links: LinkDirectory, clock: FleetClock = .system, agentTimeoutMs: Int64 = 30_000, logger: Logger) {
         self.core = NodeRegistryCore(agentTimeoutMs: agentTimeoutMs)
