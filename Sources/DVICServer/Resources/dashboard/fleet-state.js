@@ -16,6 +16,10 @@ export class FleetState {
     this.loaded = false;
     this.subscription = null;
     this.unlisten = [];
+    // Counts stream updates, so that a GET /v1/nodes answered after a newer nodeStatus or
+    // demoStates cannot put its older picture back (a device's first keepalive showed
+    // "offline, never" when the list asked for just before it came back just after).
+    this.updates = 0;
   }
 
   /** fn(changedIDs: Set|null) — null means "everything may have changed". */
@@ -56,20 +60,28 @@ export class FleetState {
   }
 
   async load() {
+    const asked = this.updates;
     const list = await this.api.get('/v1/nodes');
     const seen = new Set();
     for (const summary of list) {
       seen.add(summary.id);
       const node = this.node(summary.id);
-      node.name = summary.name;
-      node.kind = summary.kind;
-      node.status = summary.status;
-      node.lastSeen = toMillis(summary.lastSeen) || 0;
-      node.tags = summary.tags || [];
-      node.agentVersion = summary.agentVersion || '';
-      node.demos = (summary.demos || []).map((d) => ({ name: d.name, pid: d.pid, state: d.state }));
+      if ((node.statusUpdate || 0) <= asked) {
+        node.name = summary.name;
+        node.kind = summary.kind;
+        node.status = summary.status;
+        node.lastSeen = toMillis(summary.lastSeen) || 0;
+        node.tags = summary.tags || [];
+        node.agentVersion = summary.agentVersion || '';
+      }
+      if ((node.demosUpdate || 0) <= asked) {
+        node.demos = (summary.demos || []).map((d) => ({ name: d.name, pid: d.pid, state: d.state }));
+      }
     }
-    for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
+    // A node the stream told of after the list was asked for is newer than the list.
+    for (const [id, node] of [...this.nodes]) {
+      if (!seen.has(id) && (node.statusUpdate || 0) <= asked) this.nodes.delete(id);
+    }
     this.loaded = true;
     this.changed(null);
   }
@@ -100,6 +112,7 @@ export class FleetState {
 
   applyStatus(m) {
     const node = this.node(m.nodeID);
+    node.statusUpdate = ++this.updates;
     node.name = m.name;
     node.kind = m.kind;
     node.status = m.state;
@@ -111,6 +124,7 @@ export class FleetState {
 
   applyDemos(m) {
     const node = this.node(m.nodeID);
+    node.demosUpdate = ++this.updates;
     node.demos = m.processes.map((p) => ({ name: p.name, pid: p.pid, state: p.state, key: p.key }));
     this.changed(new Set([m.nodeID]));
   }
