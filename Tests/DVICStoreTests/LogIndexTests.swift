@@ -21,6 +21,13 @@ struct LogIndexTests {
         return (directory, directory + "/dvic.sqlite")
     }
 
+    /// A fresh file's path for `body`, removed afterwards.
+    static func withStoreAt(_ body: (String) async throws -> Void) async throws {
+        let (directory, path) = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await body(path)
+    }
+
     /// A store on a fresh file (made by `prepare` first, if given) that passes every
     /// `batch` rows, closed and removed afterwards.
     static func withStore(batch: Int64, prepare: (String) throws -> Void = { _ in }, _ body: (SQLiteFleetStore) async throws -> Void) async throws {

@@ -45,8 +45,16 @@ extension SQLiteFleetStore {
                     if let mark = cache[stream] { marks[stream] = mark } else { unknown.append(stream) }
                 }
             }
-            for stream in unknown {
-                marks[stream] = try SQLiteLogIndex.mark(connection, nodeID: stream.nodeID, streamKey: stream.streamKey)
+            if !unknown.isEmpty {
+                // Not in the cache: a mark still waiting to be written is above the table's.
+                let waiting = self.logMarkLedger.withLock { ledger in unknown.map { ledger.mark($0) } }
+                for (stream, mark) in zip(unknown, waiting) {
+                    if let mark {
+                        marks[stream] = mark
+                    } else {
+                        marks[stream] = try SQLiteLogIndex.mark(connection, nodeID: stream.nodeID, streamKey: stream.streamKey)
+                    }
+                }
             }
             var kept: [LogRow] = []
             kept.reserveCapacity(rows.count)
@@ -90,35 +98,78 @@ extension SQLiteFleetStore {
                 try SQLiteLogIndex.advance(connection, newest: id - 1, batch: self.logIndexBatch, plan: &plan)
             }
             // The marks after this call: what was stored or this call's highest, whichever
-            // is higher, written many streams per statement.
+            // is higher. They wait in the ledger, and the call that finds the ledger due
+            // writes every waiting mark (LogMarkLedger).
             var highWaterMarks: [LogStreamID: Int64] = [:]
             highWaterMarks.reserveCapacity(streams.count)
             for (stream, high) in streams { highWaterMarks[stream] = max(marks[stream] ?? 0, high) }
             let changed = highWaterMarks.filter { marks[$0.key] != $0.value }
-            var pending = changed.startIndex
-            while pending < changed.endIndex {
-                let count = min(Self.rowsPerStatement, changed.distance(from: pending, to: changed.endIndex))
-                let statement = try connection.cached(Self.upsertMarksSQL[count])
-                defer { statement.reset() }
-                var index: Int32 = 1
-                for _ in 0..<count {
-                    let (stream, mark) = changed[pending]
-                    try statement.bind(stream.nodeID, at: index)
-                    try statement.bind(stream.streamKey, at: index + 1)
-                    try statement.bind(mark, at: index + 2)
-                    index += 3
-                    pending = changed.index(after: pending)
-                }
-                try statement.run()
+            let now = ContinuousClock.now
+            let save = self.logMarkLedger.withLock { ledger in ledger.isDue(at: now) ? ledger.toSave(with: changed) : nil }
+            if let save {
+                // Every row up to this call's last id now has its mark in the table.
+                try Self.writeMarks(connection, save, savedThrough: id - 1)
             }
-            return LogAppendResult(inserted: kept.count, duplicates: rows.count - kept.count, highWaterMarks: highWaterMarks)
-        }, committed: { result in
+            let result = LogAppendResult(inserted: kept.count, duplicates: rows.count - kept.count, highWaterMarks: highWaterMarks)
+            return MarkedAppend(result: result, changed: changed, saved: save, at: now)
+        }, committed: { marked in
             self.logMarks.withLock { cache in
                 // Bounded: streams come and go with demo programs; a dropped entry is read again.
                 if cache.count > Self.cachedMarksLimit { cache.removeAll(keepingCapacity: true) }
-                cache.merge(result.highWaterMarks) { Swift.max($0, $1) }
+                cache.merge(marked.result.highWaterMarks) { Swift.max($0, $1) }
             }
-        })
+            self.logMarkLedger.withLock { ledger in
+                ledger.record(marked.changed)
+                if let saved = marked.saved { ledger.saved(saved, at: marked.at) }
+            }
+        }).result
+    }
+
+    /// What an `appendLogs` write hands its `committed` hook: the marks it raised, and
+    /// those it wrote to the table, if it was the one due to.
+    private struct MarkedAppend: Sendable {
+        var result: LogAppendResult
+        var changed: [LogStreamID: Int64]
+        var saved: [LogStreamID: Int64]?
+        var at: ContinuousClock.Instant
+    }
+
+    /// Upserts `marks` (never lowering one), many streams per statement, and records that
+    /// every row up to `savedThrough` is covered.
+    private static func writeMarks(_ connection: SQLiteConnection, _ marks: [LogStreamID: Int64], savedThrough: Int64) throws(StoreError) {
+        var pending = marks.startIndex
+        while pending < marks.endIndex {
+            let count = min(Self.rowsPerStatement, marks.distance(from: pending, to: marks.endIndex))
+            let statement = try connection.cached(Self.upsertMarksSQL[count])
+            defer { statement.reset() }
+            var index: Int32 = 1
+            for _ in 0..<count {
+                let (stream, mark) = marks[pending]
+                try statement.bind(stream.nodeID, at: index)
+                try statement.bind(stream.streamKey, at: index + 1)
+                try statement.bind(mark, at: index + 2)
+                index += 3
+                pending = marks.index(after: pending)
+            }
+            try statement.run()
+        }
+        try connection.run("UPDATE log_marks_state SET saved_through = max(saved_through, ?)") { statement throws(StoreError) in
+            try statement.bind(savedThrough, at: 1)
+        }
+    }
+
+    /// Rebuilds the marks a stop lost before they were written (`LogMarkLedger`): the
+    /// highest seq of each stream among the rows above `saved_through`, which are at most
+    /// the last second's. Runs once at open, before any ingest write.
+    func recoverLogMarks() async throws(StoreError) {
+        try await self.database.write { connection throws(StoreError) in
+            let through = try connection.firstRow("SELECT saved_through FROM log_marks_state") { $0.int64(0) } ?? 0
+            try connection.run(
+                "INSERT INTO log_marks (node_id, stream_key, high_seq) SELECT node_id, stream_key, max(seq) FROM logs WHERE id > ?"
+                    + " GROUP BY node_id, stream_key ON CONFLICT (node_id, stream_key) DO UPDATE SET high_seq = max(high_seq, excluded.high_seq)"
+            ) { statement throws(StoreError) in try statement.bind(through, at: 1) }
+            try connection.run("UPDATE log_marks_state SET saved_through = max(saved_through, (SELECT coalesce(max(id), 0) FROM logs))")
+        }
     }
 
     /// A row's identity within one `appendLogs` call.
@@ -168,13 +219,17 @@ extension SQLiteFleetStore {
     }
 
     public func resumePoints(nodeID: String) async throws(StoreError) -> [String: Int64] {
+        // The waiting marks before the table: one written in between is then in the table
+        // read. One committed in between is missed, so a point can only be low, and a
+        // replay from a low point is deduplicated.
+        let waiting = self.logMarkLedger.withLock { $0.marks(nodeID: nodeID) }
         let pairs = try await self.database.read { connection throws(StoreError) in
             try connection.rows(
                 "SELECT stream_key, high_seq FROM log_marks WHERE node_id = ?",
                 { statement throws(StoreError) in try statement.bind(nodeID, at: 1) }
             ) { ($0.string(0), $0.int64(1)) }
         }
-        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        return Dictionary(pairs, uniquingKeysWith: { first, _ in first }).merging(waiting) { Swift.max($0, $1) }
     }
 
     public func logStreamCounts(nodeID: String?) async throws(StoreError) -> [LogStreamCount] {

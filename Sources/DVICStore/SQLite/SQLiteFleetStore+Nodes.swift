@@ -168,7 +168,7 @@ extension SQLiteFleetStore {
     }
 
     public func deleteNode(id: String) async throws(StoreError) -> Bool {
-        try await self.database.write { connection throws(StoreError) in
+        try await self.database.write(.full, lane: .prompt, { connection throws(StoreError) in
             let bindID = { (statement: SQLiteStatement) throws(StoreError) in try statement.bind(id, at: 1) }
             // The node's indexed rows through the side index, then its unindexed tail
             // (SQLiteLogIndex); the delete trigger clears the side entries.
@@ -176,12 +176,16 @@ extension SQLiteFleetStore {
             try connection.run("DELETE FROM logs WHERE id > (SELECT indexed_to FROM log_index_state) AND node_id = ?", bindID)
             try connection.run("DELETE FROM log_streams WHERE node_id = ?", bindID)
             try connection.run("DELETE FROM log_marks WHERE node_id = ?", bindID)
-            self.logMarks.withLock { cache in cache = cache.filter { $0.key.nodeID != id } }
             // Its metric names only: the packs no name reaches go with retention (SQLiteRollups).
             try connection.run("DELETE FROM rollup_names WHERE node_id = ?", bindID)
             self.rollupNames.withLock { $0[id] = nil }
             return try connection.run("DELETE FROM nodes WHERE id = ?", bindID) > 0
-        }
+        }, committed: { _ in
+            // After the commit only: a delete that rolled back must leave the node's marks,
+            // and its waiting marks are in no table.
+            self.logMarks.withLock { cache in cache = cache.filter { $0.key.nodeID != id } }
+            self.logMarkLedger.withLock { $0.forget(nodeID: id) }
+        })
     }
 
     private static func node(from statement: SQLiteStatement) throws(StoreError) -> NodeRecord {

@@ -22,11 +22,14 @@ public final class SQLiteFleetStore: FleetStore {
     /// The node plan of the side-index pass under way, a cache (`LogIndexPass`); its
     /// progress is in the database. Only the writer thread uses it.
     let logIndexPlan = Mutex<LogIndexPass?>(nil)
-    /// Each stream's mark (`log_marks.high_seq`) as last committed, so that an ingest write
-    /// reads no mark it wrote itself: updated on the writer thread right after each commit
-    /// (`SQLiteDatabase.write`'s `committed`), so it is never behind the table when a write
-    /// reads it. A mark too low would let a replayed row in twice; one missing is read.
+    /// Each stream's mark as last committed, so that an ingest write reads no mark it
+    /// wrote itself: updated on the writer thread right after each commit
+    /// (`SQLiteDatabase.write`'s `committed`), so it is never behind the rows when a write
+    /// reads it. A mark too low would let a replayed row in twice; one missing is read
+    /// from `logMarkLedger`, then from `log_marks`.
     let logMarks = Mutex<[LogStreamID: Int64]>([:])
+    /// The committed marks not yet written to `log_marks` (`LogMarkLedger`).
+    let logMarkLedger: Mutex<LogMarkLedger>
     /// The metric name ids the writer knows, a cache (`SQLiteRollups.NameIDs`).
     let rollupNames = Mutex<SQLiteRollups.NameIDs>([:])
 
@@ -43,9 +46,21 @@ public final class SQLiteFleetStore: FleetStore {
     ///   - logIndexBatch: unindexed log rows that trigger a pass of the per-node side
     ///     index (`SQLiteLogIndex.batch`); tests make it tiny so every query meets both
     ///     the indexed rows and the unindexed tail.
-    public init(path: String, readerCount: Int = 2, logIndexBatch: Int64 = SQLiteLogIndex.batch) async throws(StoreError) {
+    ///   - logMarksInterval: how long stream marks may wait before an ingest commit
+    ///     writes them to `log_marks` (`LogMarkLedger`); tests make it zero or very long.
+    public init(
+        path: String, readerCount: Int = 2, logIndexBatch: Int64 = SQLiteLogIndex.batch,
+        logMarksInterval: Duration = .seconds(1)
+    ) async throws(StoreError) {
         self.database = try await SQLiteDatabase.open(path: path, readerCount: readerCount)
         self.logIndexBatch = max(1, logIndexBatch)
+        self.logMarkLedger = Mutex(LogMarkLedger(interval: logMarksInterval, now: .now))
+        do {
+            try await self.recoverLogMarks()
+        } catch {
+            await self.database.close()
+            throw error
+        }
     }
 
     /// Makes a database file at an older schema version and runs `sql` on it, so tests

@@ -206,6 +206,14 @@ enum SQLiteSchema {
         ) STRICT;
         INSERT INTO rollup_names (node_id, name) SELECT DISTINCT node_id, name FROM rollups ORDER BY node_id, name;
         """,
+        // 4: log_marks is written once a second rather than in every ingest commit
+        // (LogMarkLedger). One row: every stored row with an id at or below saved_through
+        // has its mark in log_marks; marks of the rows above are rebuilt from the rows at
+        // open. Until now every commit wrote its marks, so all rows are covered.
+        """
+        CREATE TABLE log_marks_state (saved_through INTEGER NOT NULL) STRICT;
+        INSERT INTO log_marks_state (saved_through) SELECT coalesce(max(id), 0) FROM logs;
+        """,
     ]
 
     /// Work of a migration that SQL cannot do, run after its SQL in the same transaction.
