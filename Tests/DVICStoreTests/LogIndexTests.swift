@@ -114,11 +114,14 @@ extension LogIndexTests {
     func passResumesAfterRestart() async throws {
         let (directory, path) = try Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // 20 nodes × 5 rows start a pass of 100 rows: 10 steps of 2 nodes, one per write.
-        var store = try await SQLiteFleetStore(path: path, logIndexBatch: 100)
+        // Two nodes a step: 2 × steps nodes × 5 rows start a pass, one step per write.
+        let steps = SQLiteLogIndex.steps
+        let nodes = 2 * steps
+        let passRows = Int64(nodes * 5)
+        var store = try await SQLiteFleetStore(path: path, logIndexBatch: passRows)
         var rows: [LogRow] = []
         for seq in Int64(1)...5 {
-            for node in 0..<20 { rows += Self.rows(node: "n\(node)", seqs: seq...seq) }
+            for node in 0..<nodes { rows += Self.rows(node: "n\(node)", seqs: seq...seq) }
         }
         _ = try await store.appendLogs(rows)
         for seq in Int64(6)...8 { _ = try await store.appendLogs(Self.rows(node: "n0", seqs: seq...seq)) }
@@ -132,24 +135,26 @@ extension LogIndexTests {
         }
         let midway = try await state(store)
         #expect(midway.indexedTo == 0)
-        #expect(midway.passTo == 100)
-        // Four steps of two nodes each: n0…n11 in node-id order (n0, n1, n10, n11, …).
+        #expect(midway.passTo == passRows)
+        // Four steps of two nodes each, in node-id order (n0, n1, n10, n11, …).
         #expect(midway.ident == 4 * 2 * 5)
         await store.close()
 
-        // A new connection has no staged rows and no plan: both are made again.
-        store = try await SQLiteFleetStore(path: path, logIndexBatch: 100)
-        for seq in Int64(9)...15 { _ = try await store.appendLogs(Self.rows(node: "n1", seqs: seq...seq)) }
+        // A new connection has no staged rows and no plan: both are made again, and the
+        // steps left take one write each.
+        store = try await SQLiteFleetStore(path: path, logIndexBatch: passRows)
+        let more = Int64(steps - 4)
+        for seq in Int64(9)...(8 + more) { _ = try await store.appendLogs(Self.rows(node: "n1", seqs: seq...seq)) }
         let done = try await state(store)
-        #expect(done.indexedTo == 100)
+        #expect(done.indexedTo == passRows)
         #expect(done.passTo == nil)
-        #expect(done.ident == 100)
-        #expect(done.nodeTS == 100)
-        for node in 0..<20 {
-            let expected = node == 0 ? 8 : node == 1 ? 12 : 5
+        #expect(done.ident == passRows)
+        #expect(done.nodeTS == passRows)
+        for node in 0..<nodes {
+            let expected = node == 0 ? 8 : node == 1 ? 5 + Int(more) : 5
             #expect(try await store.searchLogs(LogQuery(nodeIDs: ["n\(node)"])).count == expected)
         }
-        #expect(try await store.logStreamCounts(nodeID: nil).map(\.rows).reduce(0, +) == 100 + 3 + 7)
+        #expect(try await store.logStreamCounts(nodeID: nil).map(\.rows).reduce(0, +) == passRows + 3 + more)
         await store.close()
     }
 }

@@ -1,10 +1,11 @@
 /// The node plan of one bulk pass of the SQLite log side index (`SQLiteLogIndex`): the
 /// pass is split into steps by node so that no single write holds the writer for long.
 ///
-/// Why steps: a pass over 100,000 rows of 10,000 nodes rewrites one leaf page per node
-/// in each side table: 0.7 s with its commit on this machine once the tables hold 3 M rows
-/// (Benchmarks/sqlite-log-index.py). Done in one transaction, every ingest write waited behind it,
-/// and the fleet's ingest lag jumped every 5 s.
+/// Why steps: a pass over 100,000 rows of 10,000 nodes rewrites a few leaf pages per
+/// node in each side table: 0.7 s with its commit on this machine once the tables hold
+/// 3 M rows (Benchmarks/sqlite-log-index.py; the page count is measured by
+/// Benchmarks/sqlite-side-pass-growth.py). Done in one transaction, every ingest write
+/// waited behind it, and the fleet's ingest lag jumped at every pass.
 ///
 /// Where a pass stands is not kept here but in `log_index_state` (`pass_to`, `pass_after`),
 /// written in the same transaction as each step, so a write that rolls back takes its step

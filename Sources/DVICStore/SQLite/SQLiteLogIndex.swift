@@ -19,9 +19,16 @@
 /// it is new; a row at or below it (a replay, or rows arriving out of order) is looked up in
 /// `log_ident` after a pass has brought it up to date.
 public enum SQLiteLogIndex {
-    /// Unindexed rows that trigger a pass: at 20,000 rows/s a pass every 5 s, and the tail a
-    /// node query scans stays a few tens of milliseconds.
-    public static let batch: Int64 = 100_000
+    /// Unindexed rows that trigger a pass: at 20,000 rows/s a pass every 15 s, and the tail
+    /// a node query scans (up to twice this while a pass runs) about 40 ms.
+    ///
+    /// Why not fewer: once each node has a few leaf pages in a side table, a pass rewrites
+    /// about 2.5 of them per node and table whatever the pass's size. A pass's entries
+    /// land in the middle of the tree, on pages that SQLite's balancing left full, so each
+    /// node's page overflows and is rebalanced with its siblings. At 100,000 rows a pass
+    /// that was 0.5 WAL pages a row, about 100 MB/s with the checkpoint's copy under the
+    /// fleet; at 300,000, 0.22 (Benchmarks/sqlite-side-pass-growth.py, eighth round).
+    public static let batch: Int64 = 300_000
 
     /// Where the side index stands: the highest `logs.id` it covers, and the pass under
     /// way, if any (its last row id, and the last node id its steps have done).
@@ -70,8 +77,10 @@ public enum SQLiteLogIndex {
         return covered
     }
 
-    /// Steps a pass is split into (`LogIndexPass`).
-    static let steps = 10
+    /// Steps a pass is split into (`LogIndexPass`): about 500 nodes each at 10,000 nodes,
+    /// so that the ingest write a step rides along with rewrites a few thousand pages, not
+    /// the pass's tens of thousands.
+    static let steps = 20
 
     /// One step of the pass under way, or the first of a new one when `batch` rows above
     /// `indexed_to` wait (the newest being `newest`). `plan` is a cache of the pass's node
@@ -115,7 +124,7 @@ public enum SQLiteLogIndex {
 
     /// Makes `temp.log_pass` hold the index entries of the rows `from < id <= to`, sorted by
     /// node, unless it holds them already. Read once per pass, so that a step reads its
-    /// own nodes' entries rather than scan the pass's 100,000 rows, text and all, twice:
+    /// own nodes' entries rather than scan the pass's 300,000 rows, text and all, twice:
     /// that scan was half of each step. What the tables hold rolls back with the
     /// transaction that filled them, and `temp.log_pass_range` says which rows they hold,
     /// so a staging that rolled back (or a new connection) is simply staged again.
