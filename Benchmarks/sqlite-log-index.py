@@ -13,7 +13,9 @@ Usage: python3 Benchmarks/sqlite-log-index.py [rows] [2]
   rows  default 1,000,000; "2" runs schema 2 alone (schema 1 takes minutes at millions of
         rows). Schema 2 also prints how long its last passes held the writer.
 """
-import os, random, sqlite3, sys, tempfile, time
+import random, sys, time
+
+from sqlite_bench import fresh_database
 
 NODES = 10000
 IDS = [f"n-{random.Random(i).getrandbits(60):015x}"[:14] for i in range(NODES)]
@@ -43,16 +45,7 @@ CREATE TABLE log_node_ts (node_id TEXT NOT NULL, ts INTEGER NOT NULL, id INTEGER
 
 
 def run(name, schema, total, side_every=None):
-    path = os.path.join(tempfile.gettempdir(), "dvic-log-index-bench.db")
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.remove(path + suffix)
-        except FileNotFoundError:
-            pass
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA cache_size=-32768")
+    _, db = fresh_database("dvic-log-index-bench.db")
     db.executescript(schema)
     seq = [0] * NODES
     node, ts, done, indexed_to, since = 0, 1_700_000_000_000, 0, 0, 0

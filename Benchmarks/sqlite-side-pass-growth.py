@@ -18,7 +18,9 @@ siblings. Fewer, larger passes write fewer pages per row.
 Usage: python3 Benchmarks/sqlite-side-pass-growth.py [rows] [batch] [steps]
   defaults 6,000,000 rows (the fleet's 5 minutes), batch 300,000, 20 steps
 """
-import os, random, sqlite3, sys, tempfile
+import os, random, sqlite3, sys
+
+from sqlite_bench import fresh_database
 
 NODES = 10000
 NAMES = [f"n-{random.Random(i).getrandbits(60):015x}"[:14] for i in range(NODES)]
@@ -32,16 +34,8 @@ total = int(sys.argv[1]) if len(sys.argv) > 1 else 6_000_000
 batch = int(sys.argv[2]) if len(sys.argv) > 2 else 300_000
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 20
 
-path = os.path.join(tempfile.gettempdir(), "dvic-side-pass-growth.db")
-for suffix in ("", "-wal", "-shm"):
-    try:
-        os.remove(path + suffix)
-    except FileNotFoundError:
-        pass
-db = sqlite3.connect(path, isolation_level=None)
-db.execute("PRAGMA journal_mode=WAL")
-db.execute("PRAGMA synchronous=NORMAL")
-db.execute("PRAGMA cache_size=-32768")
+# NORMAL: the pages written are the point here, not the fsyncs.
+path, db = fresh_database("dvic-side-pass-growth.db", synchronous="NORMAL")
 db.execute("PRAGMA temp_store=MEMORY")
 db.execute("PRAGMA wal_autocheckpoint=0")
 db.executescript(SCHEMA)
