@@ -8,7 +8,8 @@ the new rows' entries into `log_ident` and `log_node_ts` in steps by node range,
 SQLiteLogIndex does. After each step it reads the WAL's frame count with a PASSIVE
 checkpoint, then empties the WAL (TRUNCATE), so each figure is exactly the pages that pass
 wrote. It prints, every 1.5 M rows, the pages per pass, per stored row, and the side
-tables' sizes in pages (dbstat).
+tables' sizes in pages (dbstat); at the end, how long a node query's scan of the
+unindexed tail takes at four tail lengths.
 
 The finding: a pass rewrites about 2.5 pages per node and table once each node has a few
 pages, whatever the pass's size. Its entries land in the middle of the tree, on pages
@@ -18,7 +19,7 @@ siblings. Fewer, larger passes write fewer pages per row.
 Usage: python3 Benchmarks/sqlite-side-pass-growth.py [rows] [batch] [steps]
   defaults 6,000,000 rows (the fleet's 5 minutes), batch 300,000, 20 steps
 """
-import os, random, sqlite3, sys
+import os, random, sqlite3, sys, time
 
 from sqlite_bench import fresh_database
 
@@ -76,6 +77,19 @@ while done < total:
         sizes = dict(db.execute("SELECT name, count(*) FROM dbstat WHERE name IN ('log_ident', 'log_node_ts') GROUP BY name").fetchall())
         print(f"{done:>10,} rows: {pages:>6,} WAL pages for the last pass, {pages / batch:.3f} a row;"
               f" side tables {sizes.get('log_ident', 0):,} + {sizes.get('log_node_ts', 0):,} pages", flush=True)
+
+# The other side of the trade: a node query scans the unindexed tail, up to twice the
+# batch while a pass runs (searchLogs' tail part, as the store words it).
+newest = db.execute("SELECT max(id) FROM logs").fetchone()[0]
+node_id = db.execute("SELECT node_id FROM logs WHERE id = ?", (newest,)).fetchone()[0]
+for tail in (100_000, 200_000, 300_000, 600_000):
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        db.execute("SELECT id, node_id, stream_key, seq, ts, level, text FROM logs NOT INDEXED WHERE id > ? AND node_id IN (?)"
+                   " ORDER BY ts DESC, id DESC LIMIT 100", (newest - tail, node_id)).fetchall()
+        times.append(time.perf_counter() - started)
+    print(f"a node's tail query over {tail:,} rows: {sorted(times)[1] * 1000:.0f} ms (median of 3)", flush=True)
 db.close()
 checkpointer.close()
 os.remove(path)
